@@ -1,0 +1,45 @@
+# lastboot: crash forensics that survive the crash.
+#   make demo    build, boot, crash, reboot and show the recovered trace (6.12)
+#   make check   every scenario and the series lint; ends "N passed, N failed"
+# Run as root on Debian: missing packages are installed with apt.
+
+BASE    ?= 6.12
+FLAVOUR ?= lastboot
+VARIANT ?= normal
+K       ?=
+FUZZ_N  ?= 200
+
+RUN := python3 harness/run.py
+
+.PHONY: help demo check tree export kernel initramfs lint fuzz bench scenarios list
+
+help:
+	@sed -n '2,5p' Makefile | sed 's/^# *//'
+	@echo "  make tree BASE=6.12|7.3        kernel tree with the series applied"
+	@echo "  make export BASE=...           write the tree's commits back to series/BASE"
+	@echo "  make kernel BASE= FLAVOUR=lastboot|stock VARIANT=normal|debug"
+	@echo "  make scenarios K=crash         run the scenarios whose name contains K"
+
+demo:
+	@scripts/demo.sh
+
+check:
+	@scripts/check.sh
+
+tree:
+	@scripts/tree.sh $(BASE)
+
+export:
+	@scripts/export-series.sh $(BASE)
+
+kernel:
+	@scripts/build-kernel.sh $(BASE) $(FLAVOUR) $(VARIANT)
+
+initramfs:
+	@scripts/build-initramfs.sh
+
+list:
+	@$(RUN) --list
+
+scenarios:
+	@$(RUN) $(if $(K),-k $(K))

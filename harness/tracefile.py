@@ -1,0 +1,50 @@
+"""Read ftrace's text output (the `trace` file, trace-cmd show/report)."""
+
+import collections
+import re
+
+# "  <idle>-0  [001] d.h2.  123.456789: hrtimer_expire_entry: ..."
+# The comm may hold spaces and dashes; the pid, CPU, flags and time do not.
+EVENT = re.compile(r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?:\S+\s+)?"
+                   r"(?P<ts>\d+\.\d+):\s+(?P<event>[\w:]+):")
+LOST = re.compile(r"CPU:(?P<cpu>\d+) \[LOST (?P<n>\d+)? ?EVENTS\]|\[LOST EVENTS\]")
+
+
+class Trace:
+    def __init__(self, text):
+        self.events = collections.defaultdict(collections.Counter)  # cpu -> (ts, event) -> n
+        self.order = collections.defaultdict(list)                  # cpu -> [ts, ...] as printed
+        self.lost_markers = []
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            m = EVENT.match(line)
+            if m:
+                cpu = int(m.group("cpu"))
+                self.events[cpu][(m.group("ts"), m.group("event"))] += 1
+                self.order[cpu].append(float(m.group("ts")))
+                continue
+            m = LOST.search(line)
+            if m:
+                self.lost_markers.append(line.strip())
+
+    def count(self, cpu=None):
+        if cpu is None:
+            return sum(sum(c.values()) for c in self.events.values())
+        return sum(self.events.get(cpu, {}).values())
+
+    def cpus(self):
+        return sorted(self.events)
+
+
+def compare(recorded, recovered):
+    """Per CPU: how many recorded events came back, how many are missing,
+    and how many recovered events were never recorded (must be none)."""
+    out = {}
+    for cpu in sorted(set(recorded.events) | set(recovered.events)):
+        rec = recorded.events.get(cpu, collections.Counter())
+        got = recovered.events.get(cpu, collections.Counter())
+        back = sum((rec & got).values())
+        out[cpu] = {"recorded": sum(rec.values()), "recovered": back,
+                    "missing": sum((rec - got).values()), "invented": sum((got - rec).values())}
+    return out

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Pack the guest initramfs: busybox-static, the guest scripts, and Debian's
+# trace-cmd and kexec binaries with the shared libraries they load.
+# Usage: build-initramfs.sh  -> prints the path of the cpio.gz
+. "$(dirname "$0")/lib.sh"
+need_packages "${HOST_PACKAGES[@]}"
+
+OUT=$CACHE/guest
+IMG=$OUT/base.cpio.gz
+BINS=(/usr/bin/trace-cmd /usr/sbin/kexec)
+PLUGINS=/usr/lib/x86_64-linux-gnu/traceevent/plugins
+
+key=$( (cat "$0" "$TOP"/guest/* /bin/busybox "${BINS[@]}") | sha256sum | cut -c1-16)
+if [[ -f $IMG && $(cat "$OUT/.key" 2>/dev/null) == "$key" ]]; then
+	echo "$IMG"
+	exit 0
+fi
+
+root=$OUT/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib/lastboot,proc,sys,dev,tmp,mnt,etc}
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$TOP/guest/init" "$root/init"
+install -m 0644 "$TOP/guest/lib.sh" "$root/lib/lastboot/lib.sh"
+for b in "${BINS[@]}"; do
+	cp "$b" "$root$b"
+	# Copy every library the dynamic loader resolves, at the same path.
+	ldd "$b" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
+if [[ -d $PLUGINS ]]; then
+	mkdir -p "$root$PLUGINS"
+	cp "$PLUGINS"/*.so "$root$PLUGINS/"
+fi
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$IMG.tmp"
+mv "$IMG.tmp" "$IMG"
+echo "$key" >"$OUT/.key"
+say "initramfs: $IMG ($(du -h "$IMG" | cut -f1))"
+echo "$IMG"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# make check: install what is missing, build the kernels the scenarios need,
+# run every scenario and the series lint; the runner prints KTAP and the
+# final "N passed, N failed" line.
+. "$(dirname "$0")/lib.sh"
+need_packages "${HOST_PACKAGES[@]}"
+start=$SECONDS
+rc=0
+python3 "$TOP/harness/run.py" "$@" || rc=$?
+say "make check took $((SECONDS - start)) s"
+exit $rc
