@@ -137,6 +137,8 @@ class Test:
 def load_scenarios():
     out = []
     sdir = os.path.join(TOP, "scenarios")
+    if sdir not in sys.path:
+        sys.path.insert(0, sdir)
     for fn in sorted(os.listdir(sdir)):
         if not fn.endswith(".py") or fn.startswith("_"):
             continue

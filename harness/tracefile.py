@@ -38,13 +38,17 @@ class Trace:
 
 
 def compare(recorded, recovered):
-    """Per CPU: how many recorded events came back, how many are missing,
-    and how many recovered events were never recorded (must be none)."""
+    """Per CPU: how many recorded events came back, how many are missing, and
+    how many recovered events were never recorded (must be none).  Events
+    later than the last recorded one on a CPU happened after the snapshot
+    was taken (tracing stays on until the crash) and are counted apart."""
     out = {}
     for cpu in sorted(set(recorded.events) | set(recovered.events)):
         rec = recorded.events.get(cpu, collections.Counter())
         got = recovered.events.get(cpu, collections.Counter())
-        back = sum((rec & got).values())
-        out[cpu] = {"recorded": sum(rec.values()), "recovered": back,
-                    "missing": sum((rec - got).values()), "invented": sum((got - rec).values())}
+        last = max((float(ts) for ts, _ in rec), default=-1.0)
+        before = collections.Counter({k: n for k, n in got.items() if float(k[0]) <= last})
+        out[cpu] = {"recorded": sum(rec.values()), "recovered": sum((rec & before).values()),
+                    "missing": sum((rec - before).values()), "invented": sum((before - rec).values()),
+                    "after_snapshot": sum(got.values()) - sum(before.values())}
     return out

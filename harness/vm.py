@@ -6,8 +6,11 @@ kernel left there, and the host can read or damage it in between (guest
 physical address == file offset, RAM stays below the PCI hole).
 """
 
+import base64
+import gzip
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -49,13 +52,22 @@ class Boot:
 
 
 def parse_sections(data):
-    """Split the data channel into {name: text}, framed by === BEGIN/END."""
-    out, name, buf = {}, None, []
+    """Split the data channel into {name: text}, framed by === BEGIN/END;
+    sections marked gzip-base64 are decoded."""
+    out, name, buf, packed = {}, None, [], False
     for line in data.replace("\r", "").split("\n"):
         if line.startswith("=== BEGIN "):
-            name, buf = line[len("=== BEGIN "):].strip(), []
+            words = line[len("=== BEGIN "):].split()
+            name, buf, packed = words[0], [], "gzip-base64" in words[1:]
         elif line.startswith("=== END ") and name is not None:
-            out[name] = "\n".join(buf) + ("\n" if buf else "")
+            if packed:
+                try:
+                    text = gzip.decompress(base64.b64decode("".join(buf))).decode(errors="replace")
+                except (ValueError, OSError, EOFError) as e:
+                    text = "(section %s could not be decoded: %s)\n" % (name, e)
+            else:
+                text = "\n".join(buf) + ("\n" if buf else "")
+            out[name] = text
             name = None
         elif name is not None:
             buf.append(line)
@@ -64,7 +76,7 @@ def parse_sections(data):
 
 class Guest:
     def __init__(self, workdir, kernel, initrd, mem_mb=1024, smp=2, maxcpus=None,
-                 debug=False, monitor=False):
+                 debug=False, monitor=False, files=None):
         self.workdir = workdir
         self.kernel = kernel
         self.initrd = initrd
@@ -73,6 +85,8 @@ class Guest:
         self.maxcpus = maxcpus
         self.debug = debug
         self.monitor = monitor
+        # Extra host files the guest reads from fw_cfg opt/lastboot/<name>.
+        self.files = files or {}
         self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
         os.makedirs(workdir, exist_ok=True)
@@ -97,6 +111,8 @@ class Guest:
             "-serial", "file:" + console, "-serial", "file:" + data,
             "-fw_cfg", "name=opt/lastboot/step,file=" + step_file,
         ]
+        for name, path in sorted(self.files.items()):
+            args += ["-fw_cfg", "name=opt/lastboot/%s,file=%s" % (name, path)]
         if self.monitor:
             args += ["-monitor", "unix:%s,server,nowait" % self.monitor_path()]
         return args
@@ -121,7 +137,7 @@ class Guest:
         full_cmdline = " ".join(x for x in (BASE_CMDLINE, cmdline) if x)
         args = self.qemu_args(step_file, console, data, full_cmdline)
         with open(os.path.join(self.workdir, tag + ".qemu.cmd"), "w") as f:
-            f.write(" ".join(args) + "\n")
+            f.write(shlex.join(args) + "\n")
         start = time.monotonic()
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -138,6 +154,9 @@ class Guest:
             self.proc = None
         seconds = time.monotonic() - start
         b = Boot(read(console), read(data), seconds)
+        for name, text in b.sections.items():
+            with open(os.path.join(self.workdir, "%s.%s.txt" % (tag, name)), "w") as f:
+                f.write(text)
         if out.strip():
             b.qemu_output = out.decode(errors="replace")
         if expect == "poweroff":
@@ -213,19 +232,27 @@ def kernel_image(builddir):
 
 
 def guest_initrd(builddir, base_cpio):
-    """The base initramfs plus this kernel's modules, as concatenated cpios."""
+    """The base initramfs plus this kernel's modules and its own bzImage (at
+    /boot, for kexec steps), as concatenated cpio archives."""
     out = os.path.join(builddir, "lastboot-initrd.cpio.gz")
-    mods = os.path.join(builddir, "modules-install")
     srcs = [base_cpio, kernel_image(builddir)]
     if os.path.exists(out) and all(os.path.getmtime(out) >= os.path.getmtime(s) for s in srcs):
         return out
+    extra = os.path.join(builddir, "lastboot-initrd-extra")
+    shutil.rmtree(extra, ignore_errors=True)
+    os.makedirs(os.path.join(extra, "boot"))
+    shutil.copy(kernel_image(builddir), os.path.join(extra, "boot", "bzImage"))
+    mods = os.path.join(builddir, "modules-install", "lib")
+    if os.path.isdir(mods):
+        # symlinks=True: modules_install leaves a "build" link to the build
+        # directory itself, which must not be followed.
+        shutil.copytree(mods, os.path.join(extra, "lib"), symlinks=True)
     tmp = out + ".tmp"
     with open(tmp, "wb") as f:
         with open(base_cpio, "rb") as b:
             shutil.copyfileobj(b, f)
-        if os.path.isdir(mods):
-            p = subprocess.run("cd %s && find lib | cpio -o -H newc --quiet | gzip -1" % mods,
-                               shell=True, check=True, stdout=subprocess.PIPE)
-            f.write(p.stdout)
+        p = subprocess.run("cd '%s' && find . | cpio -o -H newc --quiet | gzip -1" % extra,
+                           shell=True, check=True, stdout=subprocess.PIPE)
+        f.write(p.stdout)
     os.replace(tmp, out)
     return out

@@ -13,11 +13,17 @@ RECORD_CMDLINE = RESERVE + " trace_instance=boot_map@trace,sched,timer,irq"
 # shows is only what the crashed boot left.
 READ_CMDLINE = RESERVE + " trace_instance=boot_map@trace"
 
+# The snapshot of what was recorded is taken with the instance paused, so
+# that it is exact; then recording goes on, the workload still running, until
+# the crash hits CPUs in the middle of writing events, as a real one does.
 RECORD_STEP = """
 I=$T/instances/boot_map
-workload {seconds}
+workload $(({seconds} + 30)) &
+sleep {seconds}
 echo 0 > $I/tracing_on
 emit_file recorded $I/trace
+echo 1 > $I/tracing_on
+sleep 1
 crash
 """
 
@@ -28,7 +34,7 @@ emit dmesg dmesg
 """
 
 
-def record_and_crash(t, g, seconds=3):
+def record_and_crash(t, g, seconds=2):
     """Boot 1: record events, snapshot them, panic.  Returns (boot, Trace)."""
     b = g.boot(RECORD_STEP.format(seconds=seconds), RECORD_CMDLINE, expect="panic", timeout=180)
     rec = tracefile.Trace(b.section("recorded"))

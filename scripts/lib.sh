@@ -69,4 +69,4 @@ need_packages() {
 }
 
 HOST_PACKAGES=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils zstd
-	ccache qemu-system-x86 busybox-static trace-cmd kexec-tools python3 git rsync)
+	ccache kmod qemu-system-x86 busybox-static trace-cmd kexec-tools python3 git rsync)
