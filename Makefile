@@ -11,7 +11,7 @@ FUZZ_N  ?= 200
 
 RUN := python3 harness/run.py
 
-.PHONY: help demo check tree export kernel initramfs lint fuzz bench scenarios list
+.PHONY: help demo check tree export kernel initramfs scenarios list report
 
 help:
 	@sed -n '2,5p' Makefile | sed 's/^# *//'
@@ -43,3 +43,6 @@ list:
 
 scenarios:
 	@$(RUN) $(if $(K),-k $(K))
+
+report:
+	@python3 harness/report.py

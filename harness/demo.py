@@ -4,11 +4,13 @@ instance, run a workload, crash it, warm-reboot, and show with trace-cmd the
 last events of the boot that crashed, plus a one-line summary."""
 
 import os
+import random
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+import ringbuf  # noqa: E402
 import run  # noqa: E402
 import tracefile  # noqa: E402
 import vm  # noqa: E402
@@ -17,6 +19,9 @@ import _common  # noqa: E402
 BASE = os.environ.get("BASE", "6.12")
 FLAVOUR = os.environ.get("FLAVOUR", "lastboot")
 LAST = int(os.environ.get("LAST", "25"))
+# DAMAGE=1: overwrite one sub-buffer per CPU with random bytes between the
+# boots, to show what the next boot keeps and where it marks the loss.
+DAMAGE = os.environ.get("DAMAGE", "") not in ("", "0")
 
 SHOW_STEP = """
 emit last trace-cmd show -B boot_map
@@ -43,11 +48,22 @@ def main():
             say("boot 1 crashed: " + line.strip())
             break
 
+    if DAMAGE:
+        where = ringbuf.find_region(b1.console)
+        region = ringbuf.parse_region(g.read_phys(*where), BASE)
+        rng = random.Random(1)
+        for cpu in range(g.smp):
+            d = ringbuf.corrupt_subbuf(g.ram, where[0], region, cpu, "middle", rng)
+            say("damaged CPU %d's sub-buffer %d (%d events) with random bytes" % (cpu, d["index"], d["events_destroyed"]))
+
     say("boot 2 (warm reboot, RAM kept): %s" % _common.READ_CMDLINE)
     b2 = g.boot(SHOW_STEP, _common.READ_CMDLINE, timeout=180)
     shown = b2.section("last")
     recovered = tracefile.Trace(shown)
     lines = [l for l in shown.splitlines() if l.strip() and not l.startswith("#")]
+    for l in lines:
+        if tracefile.LOST.search(l):
+            say("loss marker in the recovered trace: " + l.strip())
     say("the last %d events of the boot that crashed (trace-cmd show -B boot_map):" % min(LAST, len(lines)))
     for l in lines[-LAST:]:
         print("    " + l)
@@ -57,11 +73,13 @@ def main():
 
     cmp = tracefile.compare(recorded, recovered)
     back = sum(c["recovered"] for c in cmp.values())
-    dropped = sum(int(n) for n in re.findall(r"[Rr]ing buffer.*?(\d+) sub-buffers? dropped", b2.console))
+    per_cpu = re.findall(r"Ring buffer meta \[\d+\] (\d+) of \d+ sub-buffers dropped, (\d+) cut short", b2.console)
+    dropped = sum(int(d) for d, _ in per_cpu)
+    cut = sum(int(c) for _, c in per_cpu)
     lost_cpus = [cpu for cpu, c in cmp.items() if c["recovered"] == 0 and c["recorded"]]
     extra = " (CPU %s thrown away whole)" % ",".join(map(str, lost_cpus)) if lost_cpus else ""
-    print("summary: %d events recorded, %d events recovered%s, %d sub-buffers dropped"
-          % (recorded.count(), back, extra, dropped))
+    print("summary: %d events recorded, %d events recovered%s, %d sub-buffers dropped, %d cut short"
+          % (recorded.count(), back, extra, dropped, cut))
     return 0
 
 

@@ -15,9 +15,9 @@ REQUIRES = {("6.12", "lastboot"): "F2"}
 SEED = int(os.environ.get("LASTBOOT_SEED", "1"))
 
 
-def run(t):
-    g = t.guest(smp=2)
-    crashed, recorded = _common.record_and_crash(t, g)
+def damage(t, g, crashed, mode):
+    """Damage one middle sub-buffer per CPU; returns {cpu: events lost},
+    the events the damage destroyed."""
     where = ringbuf.find_region(crashed.console)
     t.require(where is not None, "the crashed boot did not print where the boot instance is mapped")
     addr, size = where
@@ -25,26 +25,53 @@ def run(t):
     rng = random.Random(SEED)
     destroyed = {}
     for cpu in range(g.smp):
-        d = ringbuf.corrupt_subbuf(g.ram, addr, region, cpu, "middle", rng)
+        if mode == "page":
+            d = ringbuf.corrupt_subbuf(g.ram, addr, region, cpu, "middle", rng)
+            kept = 0
+        else:
+            d = ringbuf.corrupt_event_in_subbuf(g.ram, addr, region, cpu, "middle", rng)
+            kept = d["events_before_damage"]
         destroyed[cpu] = d["events_destroyed"]
-        t.note("CPU %d: sub-buffer %d (offset 0x%x) overwritten, it held %d events"
-               % (cpu, d["index"], d["offset"], d["events_destroyed"]))
-    t.figure("events_in_damaged_pages", sum(destroyed.values()))
+        t.note("CPU %d: sub-buffer %d (offset 0x%x) damaged from byte %d: %d events before the damage, %d in it"
+               % (cpu, d["index"], d["offset"], d.get("damage_offset", d["offset"]) - d["offset"],
+                  kept, d["events_destroyed"]))
+    t.figure("events_destroyed", sum(destroyed.values()))
+    return destroyed
 
+
+def run_damaged(t, mode):
+    g = t.guest(smp=2)
+    crashed, recorded = _common.record_and_crash(t, g)
+    destroyed = damage(t, g, crashed, mode)
     boot, recovered = _common.read_back(t, g)
     cmp = _common.report(t, recorded, recovered)
-    outside = recorded.count() - sum(destroyed.values())
-    t.figure("events_outside_damage", outside)
+    t.figure("events_outside_damage", recorded.count() - sum(destroyed.values()))
 
     if (t.base, t.flavour) == ("6.12", "stock"):
         # Stock 6.12 (SPEC): one bad page throws the whole CPU away.
-        t.expect(recovered.count() == 0, "stock 6.12 recovered %d events; SPEC says none" % recovered.count())
-        return
+        for cpu, c in cmp.items():
+            t.expect(c["recovered"] == 0, "stock 6.12 recovered %d events of damaged CPU %d; SPEC says none"
+                     % (c["recovered"], cpu))
+        return cmp, destroyed
     for cpu, c in cmp.items():
         t.expect(c["invented"] == 0, "CPU %d shows %d events that were never recorded" % (cpu, c["invented"]))
-        t.expect(c["missing"] <= destroyed.get(cpu, 0),
-                 "CPU %d: %d events missing but the damaged page held only %d"
-                 % (cpu, c["missing"], destroyed.get(cpu, 0)))
     if t.flavour == "lastboot":
+        # Exactly the destroyed events are missing, and the loss is marked.
+        for cpu, c in cmp.items():
+            t.expect(c["missing"] == destroyed.get(cpu, 0),
+                     "CPU %d: %d events missing, the damage destroyed %d"
+                     % (cpu, c["missing"], destroyed.get(cpu, 0)))
         t.expect(len(recovered.lost_markers) >= g.smp,
                  "expected a loss marker per damaged CPU, the trace shows %d" % len(recovered.lost_markers))
+        t.expect(bool(boot.dmesg_lines(r"Ring buffer meta \[\d+\] \d+ of \d+ sub-buffers dropped")),
+                 "no per-CPU boot-log line about dropped sub-buffers")
+    return cmp, destroyed
+
+
+def run(t):
+    cmp, destroyed = run_damaged(t, "page")
+    if (t.base, t.flavour) == ("7.3", "stock"):
+        # Mainline drops exactly the damaged page.
+        for cpu, c in cmp.items():
+            t.expect(c["missing"] == destroyed.get(cpu, 0), "CPU %d: %d missing, the damaged page held %d"
+                     % (cpu, c["missing"], destroyed.get(cpu, 0)))

@@ -31,7 +31,14 @@ if [[ -f $OUT/arch/x86/boot/bzImage && $(cat "$OUT/.lastboot-key" 2>/dev/null) =
 	exit 0
 fi
 
-MAKE=(make -s -C "$SRC" O="$OUT" -j3 CC="ccache gcc" HOSTCC="ccache gcc")
+# Both flavours are built from the same path, $CACHE/src/<base>, a private
+# bind mount of the tree being built: compiler command lines are then the
+# same for stock and lastboot, so ccache serves every file the series leaves
+# alone instead of compiling the base twice.
+MNT=$CACHE/src/$BASE
+mkdir -p "$MNT"
+MAKE=(unshare -m --propagation private sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$SRC" "$MNT"
+	make -s -C "$MNT" O="$OUT" -j3 CC="ccache gcc" HOSTCC="ccache gcc")
 fragkey=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 if [[ ! -f $OUT/.config || $(cat "$OUT/.lastboot-frags" 2>/dev/null) != "$fragkey" ]]; then
 	say "configuring $BASE-$FLAVOUR-$VARIANT: tinyconfig + ${frags[*]##*/}"
