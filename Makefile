@@ -46,3 +46,8 @@ scenarios:
 
 report:
 	@python3 harness/report.py
+
+# make fuzz [N=200] [SEED=1] [BASE=6.12 FLAVOUR=lastboot VARIANT=debug]
+fuzz:
+	@scripts/need-packages.sh
+	@N=$(FUZZ_N) $(if $(N),N=$(N)) SEED=$(or $(SEED),1) BASE=$(BASE) FLAVOUR=$(FLAVOUR) VARIANT=$(or $(filter-out normal,$(VARIANT)),debug) python3 harness/fuzz.py

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""make fuzz: boot a kernel on a persistent trace region damaged at random,
+N times, and read the whole boot instance each time.  Any oops, warning,
+KASAN or UBSAN report, or hang is a failure.
+
+One crashed boot fills the region; its bytes are kept, and every iteration
+writes them back, applies the damage that its seed draws, boots, and reads
+`trace` (trace-cmd show) and `trace_pipe_raw` (trace-cmd extract + report).
+Seeds are recorded: `make fuzz SEED=<seed> N=1` replays one iteration.
+
+Environment: N (iterations, default 200), SEED (first seed, default 1),
+BASE/FLAVOUR/VARIANT (default 6.12 lastboot debug).  make check runs a
+short campaign through scenarios/fuzz.py.
+"""
+
+import json
+import os
+import random
+import re
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+import ringbuf  # noqa: E402
+import run  # noqa: E402
+import vm  # noqa: E402
+import _common  # noqa: E402
+
+READ_STEP = """
+I=$T/instances/boot_map
+cat $I/trace > /dev/null
+trace-cmd show -B boot_map > /dev/null
+cd /tmp && trace-cmd extract -B boot_map -o /tmp/raw.dat > /dev/null 2>&1 || true
+[ -s /tmp/raw.dat ] && trace-cmd report -i /tmp/raw.dat > /dev/null 2>&1 || true
+timeout 20 cat $I/trace_pipe > /dev/null || true
+echo "lastboot-fuzz: read all"
+"""
+
+# What counts as a kernel complaint on the console.
+BAD = re.compile(r"BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|Call Trace|general protection|"
+                 r"RIP: |soft lockup|hung task|rcu_sched self-detected|stall")
+
+META_FIELDS = {
+    # name: (offset in the per-CPU meta, size) for each layout
+    "6.12": {"first_buffer": (24, 8), "head_buffer": (32, 8), "commit_buffer": (40, 8),
+             "subbuf_size": (48, 4), "nr_subbufs": (52, 4), "magic": (0, 4), "struct_size": (4, 4)},
+    "7.3": {"first_buffer": (0, 8), "head_buffer": (8, 8), "commit_buffer": (16, 8),
+            "subbuf_size": (24, 4), "nr_subbufs": (28, 4)},
+}
+
+
+def buffers_offset(base, cpu):
+    return cpu.meta_offset + (ringbuf.META612.size if base == "6.12" else ringbuf.CPUMETA73.size)
+
+
+def plan_damage(region, base, rng):
+    """Draw a list of (offset, bytes, what) writes into the region."""
+    writes = []
+    size = region.size
+    cpus = [c for c in region.cpus] or []
+    kinds = ["random_page", "bit_flips", "zero_pages", "huge_event", "permutation", "meta_field",
+             "meta_page"]
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        kind = rng.choice(kinds)
+        c = rng.choice(cpus) if cpus else None
+        sbs = c.subbufs if c is not None else []
+        if kind == "random_page" and sbs:
+            sb = rng.choice(sbs)
+            writes.append((sb.offset, rng.randbytes(region.subbuf_size), "random bytes over sub-buffer %d of CPU %d" % (sb.index, c.cpu)))
+        elif kind == "bit_flips":
+            for _ in range(rng.randint(1, 64)):
+                off = rng.randrange(size)
+                writes.append((off, None, "flip bit %d at 0x%x" % (rng.randrange(8), off)))
+        elif kind == "zero_pages":
+            for _ in range(rng.randint(1, 4)):
+                page = rng.randrange(size // 4096) * 4096
+                writes.append((page, bytes(4096), "zero page at 0x%x" % page))
+        elif kind == "huge_event" and sbs:
+            sb = rng.choice([s for s in sbs if s.event_offsets] or sbs)
+            if sb.event_offsets:
+                ev = ringbuf.BUF_PAGE_HDR_SIZE + rng.choice(sb.event_offsets)
+                type_len = rng.choice([0, 28, 29, 30, 31, rng.randrange(32)])
+                header = (rng.randrange(1 << 27) << 5) | type_len
+                length = rng.choice([0xffffffff, 0x7fffffff, 4096, 4093, rng.randrange(1 << 32)])
+                writes.append((sb.offset + ev, struct.pack("<II", header, length),
+                               "event header type_len %d length 0x%x in sub-buffer %d of CPU %d"
+                               % (type_len, length, sb.index, c.cpu)))
+        elif kind == "permutation" and c is not None and c.buffers:
+            boff = buffers_offset(base, c)
+            n = len(c.buffers)
+            i = rng.randrange(n)
+            how = rng.choice(["dup", "range", "negative", "swap"])
+            if how == "dup":
+                val = c.buffers[rng.randrange(n)]
+            elif how == "range":
+                val = rng.choice([n, n + 1, 1 << 30, 0x7fffffff])
+            elif how == "negative":
+                val = rng.choice([-1, -n, -(1 << 31)])
+            else:
+                j = rng.randrange(n)
+                writes.append((boff + 4 * j, struct.pack("<i", c.buffers[i]), "swap buffers[%d]/[%d]" % (i, j)))
+                val = c.buffers[j]
+            writes.append((boff + 4 * i, struct.pack("<i", val), "buffers[%d] of CPU %d = %d" % (i, c.cpu, val)))
+        elif kind == "meta_field" and c is not None:
+            name, (off, width) = rng.choice(sorted(META_FIELDS[base].items()))
+            val = rng.choice([0, 1, (1 << (8 * width)) - 1, rng.randrange(1 << (8 * width)),
+                              c.meta.get(name, 0) + rng.choice([-4096, 4096, 8, -8, 1 << 20])])
+            val &= (1 << (8 * width)) - 1
+            writes.append((c.meta_offset + off, val.to_bytes(width, "little"),
+                           "meta %s of CPU %d = 0x%x" % (name, c.cpu, val)))
+        elif kind == "meta_page" and c is not None:
+            start = c.meta_offset & ~4095
+            writes.append((start, rng.randbytes(4096), "random bytes over the meta page of CPU %d" % c.cpu))
+    if not writes:
+        off = rng.randrange(size)
+        writes.append((off, None, "flip bit %d at 0x%x" % (rng.randrange(8), off)))
+    return writes
+
+
+def apply(pristine, writes, rng):
+    b = bytearray(pristine)
+    for off, data, what in writes:
+        if data is None:
+            bit = int(re.search(r"flip bit (\d+)", what).group(1))
+            b[off] ^= 1 << bit
+        else:
+            end = min(len(b), off + len(data))
+            b[off:end] = data[:end - off]
+    return bytes(b)
+
+
+def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
+    """Run n damaged-region boots; returns the list of failing seeds."""
+    name = "fuzz[%s-%s-%s]" % (base, flavour, variant)
+    builddir = builddir or run.kernel_for(base, flavour, variant)
+    initrd = vm.guest_initrd(builddir, run.base_initrd())
+    workdir = os.path.join(vm.CACHE, "run", name)
+    g = vm.Guest(workdir, vm.kernel_image(builddir), initrd, smp=2, debug=(variant == "debug"))
+
+    note("filling the region (record, crash) with %s" % name)
+    crashed = g.boot(_common.RECORD_STEP.format(seconds=2), _common.RECORD_CMDLINE, expect="panic", timeout=300)
+    addr, size = ringbuf.find_region(crashed.console)
+    pristine = g.read_phys(addr, size)
+    region = ringbuf.parse_region(pristine, base)
+    note("region 0x%x+0x%x, %d events on %d CPUs; seeds %d..%d" % (addr, size, region.nr_events,
+                                                                   len(region.cpus), seed0, seed0 + n - 1))
+    failures, log = [], []
+    for i in range(n):
+        seed = seed0 + i
+        rng = random.Random(seed)
+        writes = plan_damage(region, base, rng)
+        g.write_phys(addr, apply(pristine, writes, rng))
+        what = "; ".join(w for _, _, w in writes[:3]) + (" ..." if len(writes) > 3 else "")
+        start = time.monotonic()
+        problem = None
+        try:
+            b = g.boot(READ_STEP, _common.READ_CMDLINE, timeout=240)
+            bad = [line for line in b.console.splitlines() if BAD.search(line)]
+            if bad:
+                problem = "kernel complained: " + bad[0].strip()
+            elif "lastboot-fuzz: read all" not in b.console:
+                problem = "the guest did not finish reading"
+        except vm.BootError as e:
+            problem = str(e).splitlines()[0]
+            bad = [line for line in e.console.splitlines() if BAD.search(line)]
+            if bad:
+                problem += ": " + bad[0].strip()
+        secs = time.monotonic() - start
+        log.append({"seed": seed, "damage": [w for _, _, w in writes], "ok": problem is None,
+                    "problem": problem, "seconds": round(secs, 1)})
+        note("%d/%d seed %d: %s (%s) %.0f s" % (i + 1, n, seed, "ok" if problem is None else "FAIL: " + problem,
+                                                what, secs))
+        if problem:
+            failures.append(seed)
+            keep = os.path.join(workdir, "seed%d.console.log" % seed)
+            with open(keep, "w") as f:
+                f.write(vm.read(os.path.join(workdir, "boot%d.console.log" % g.nboot)))
+            note("seed %d: console kept in %s; replay: make fuzz BASE=%s FLAVOUR=%s SEED=%d N=1"
+                 % (seed, keep, base, flavour, seed))
+        # Only the last boot's files are worth keeping.
+        for fn in os.listdir(workdir):
+            if fn.startswith("boot%d." % (g.nboot - 1)):
+                os.unlink(os.path.join(workdir, fn))
+    os.makedirs(os.path.join(vm.CACHE, "results"), exist_ok=True)
+    with open(os.path.join(vm.CACHE, "results", name + ".json"), "w") as f:
+        json.dump({"case": name, "ok": not failures, "figures": {}, "seeds": [seed0, seed0 + n - 1],
+                   "failures": failures, "iterations": log}, f, indent=1)
+    g.cleanup()
+    note("%d boots, %d failed%s" % (n, len(failures), (" (seeds %s)" % failures) if failures else ""))
+    return failures
+
+
+def main():
+    n = int(os.environ.get("N", "200"))
+    seed0 = int(os.environ.get("SEED", "1"))
+    base = os.environ.get("BASE", "6.12")
+    flavour = os.environ.get("FLAVOUR", "lastboot")
+    variant = os.environ.get("VARIANT", "debug")
+    failures = fuzz(base, flavour, variant, n, seed0, note=lambda m: print("[fuzz] " + m, flush=True))
+    print("%d passed, %d failed" % (n - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (vm.BootError, run.Failed) as e:
+        print("[fuzz] error: %s" % e, file=sys.stderr)
+        sys.exit(2)
