@@ -7,7 +7,9 @@ import re
 # The comm may hold spaces and dashes; the pid, CPU, flags and time do not.
 EVENT = re.compile(r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?:\S+\s+)?"
                    r"(?P<ts>\d+\.\d+):\s+(?P<event>[\w:]+):")
-LOST = re.compile(r"CPU:(?P<cpu>\d+) \[LOST (?P<n>\d+)? ?EVENTS\]|\[LOST EVENTS\]")
+# ftrace: "CPU:1 [LOST 12 EVENTS]" or "CPU:1 [LOST EVENTS]" (count unknown);
+# trace-cmd report: "CPU:1 [12 EVENTS DROPPED]" or "CPU:1 [EVENTS DROPPED]".
+LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EVENTS DROPPED)\]")
 
 
 class Trace:

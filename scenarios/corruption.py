@@ -8,11 +8,24 @@ import random
 
 import _common
 import ringbuf
+import tracefile
 
 TITLE = "one random-byte page per CPU: the rest of the boot instance survives"
 CASES = [("6.12", "stock"), ("6.12", "lastboot"), ("7.3", "stock")]
 REQUIRES = {("6.12", "lastboot"): "F2"}
 SEED = int(os.environ.get("LASTBOOT_SEED", "1"))
+
+
+# Consuming readers, each in a boot of its own on the same damaged region:
+# trace_pipe, and trace-cmd reading trace_pipe_raw.
+PIPE_STEP = """
+timeout 15 cat $T/instances/boot_map/trace_pipe > /tmp/pipe || true
+emit_file pipe /tmp/pipe
+"""
+RAW_STEP = """
+cd /tmp && trace-cmd extract -B boot_map -o /tmp/raw.dat > /dev/null 2>&1
+emit raw trace-cmd report -i /tmp/raw.dat
+"""
 
 
 def damage(t, g, crashed, mode):
@@ -36,7 +49,23 @@ def damage(t, g, crashed, mode):
                % (cpu, d["index"], d["offset"], d.get("damage_offset", d["offset"]) - d["offset"],
                   kept, d["events_destroyed"]))
     t.figure("events_destroyed", sum(destroyed.values()))
+    t.damaged_region = (addr, g.read_phys(addr, size))
     return destroyed
+
+
+def check_consuming_readers(t, g, recovered):
+    """trace_pipe and trace-cmd (trace_pipe_raw) show the same events as
+    `trace` and a loss marker per damaged CPU."""
+    addr, damaged = t.damaged_region
+    for section, step in (("pipe", PIPE_STEP), ("raw", RAW_STEP)):
+        g.write_phys(addr, damaged)
+        b = g.boot(step, _common.READ_CMDLINE, timeout=180)
+        seen = tracefile.Trace(b.section(section))
+        t.note("%s: %d events, loss markers: %s" % (section, seen.count(), seen.lost_markers[:4]))
+        t.expect(seen.count() == recovered.count(), "%s shows %d events, trace showed %d"
+                 % (section, seen.count(), recovered.count()))
+        t.expect(len(seen.lost_markers) >= g.smp, "%s shows %d loss markers, expected one per damaged CPU"
+                 % (section, len(seen.lost_markers)))
 
 
 def run_damaged(t, mode):
@@ -65,6 +94,7 @@ def run_damaged(t, mode):
                  "expected a loss marker per damaged CPU, the trace shows %d" % len(recovered.lost_markers))
         t.expect(bool(boot.dmesg_lines(r"Ring buffer meta \[\d+\] \d+ of \d+ sub-buffers dropped")),
                  "no per-CPU boot-log line about dropped sub-buffers")
+        check_consuming_readers(t, g, recovered)
     return cmp, destroyed
 
 
