@@ -171,6 +171,7 @@ def main():
         return 2
 
     os.makedirs(RESULTS, exist_ok=True)
+    run_start = time.monotonic()
     counts = {"passed": 0, "failed": 0, "skipped": 0, "todo": 0}
     print("KTAP version 1")
     print("1..%d" % len(cases), flush=True)
@@ -221,6 +222,7 @@ def main():
               flush=True)
         print("# %s: %.0f s" % (name, secs), flush=True)
     print("# todo: %d (features not built yet)" % counts["todo"])
+    print("# wall time: %.0f s" % (time.monotonic() - run_start))
     line = "%d passed, %d failed" % (counts["passed"], counts["failed"])
     if counts["skipped"]:
         line += ", %d skipped" % counts["skipped"]
