@@ -102,10 +102,6 @@ class Test:
                         vm.kernel_image(self.builddir),
                         vm.guest_initrd(self.builddir, base_initrd()), **kw)
 
-    def kernel_files(self):
-        """bzImage and initrd of this case, for kexec steps."""
-        return vm.kernel_image(self.builddir), vm.guest_initrd(self.builddir, base_initrd())
-
     def note(self, msg):
         for line in str(msg).splitlines():
             print("# %s: %s" % (self.name, line), flush=True)

@@ -15,7 +15,6 @@ LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EV
 class Trace:
     def __init__(self, text):
         self.events = collections.defaultdict(collections.Counter)  # cpu -> (ts, event) -> n
-        self.order = collections.defaultdict(list)                  # cpu -> [ts, ...] as printed
         self.lost_markers = []
         for line in text.splitlines():
             if line.startswith("#"):
@@ -24,7 +23,6 @@ class Trace:
             if m:
                 cpu = int(m.group("cpu"))
                 self.events[cpu][(m.group("ts"), m.group("event"))] += 1
-                self.order[cpu].append(float(m.group("ts")))
                 continue
             m = LOST.search(line)
             if m:

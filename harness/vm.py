@@ -76,7 +76,7 @@ def parse_sections(data):
 
 class Guest:
     def __init__(self, workdir, kernel, initrd, mem_mb=1024, smp=2, maxcpus=None,
-                 debug=False, monitor=False, files=None):
+                 debug=False, monitor=False):
         self.workdir = workdir
         self.kernel = kernel
         self.initrd = initrd
@@ -85,8 +85,6 @@ class Guest:
         self.maxcpus = maxcpus
         self.debug = debug
         self.monitor = monitor
-        # Extra host files the guest reads from fw_cfg opt/lastboot/<name>.
-        self.files = files or {}
         self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
         os.makedirs(workdir, exist_ok=True)
@@ -111,8 +109,6 @@ class Guest:
             "-serial", "file:" + console, "-serial", "file:" + data,
             "-fw_cfg", "name=opt/lastboot/step,file=" + step_file,
         ]
-        for name, path in sorted(self.files.items()):
-            args += ["-fw_cfg", "name=opt/lastboot/%s,file=%s" % (name, path)]
         if self.monitor:
             args += ["-monitor", "unix:%s,server,nowait" % self.monitor_path()]
         return args
