@@ -38,10 +38,6 @@ timeout 20 cat $I/trace_pipe > /dev/null || true
 echo "lastboot-fuzz: read all"
 """
 
-# What counts as a kernel complaint on the console.
-BAD = re.compile(r"BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|Call Trace|general protection|"
-                 r"RIP: |soft lockup|hung task|rcu_sched self-detected|stall")
-
 META_FIELDS = {
     # name: (offset in the per-CPU meta, size) for each layout
     "6.12": {"first_buffer": (24, 8), "head_buffer": (32, 8), "commit_buffer": (40, 8),
@@ -157,14 +153,14 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
         problem = None
         try:
             b = g.boot(READ_STEP, _common.READ_CMDLINE, timeout=240)
-            bad = [line for line in b.console.splitlines() if BAD.search(line)]
+            bad = [line for line in b.console.splitlines() if vm.COMPLAINT.search(line)]
             if bad:
                 problem = "kernel complained: " + bad[0].strip()
             elif "lastboot-fuzz: read all" not in b.console:
                 problem = "the guest did not finish reading"
         except vm.BootError as e:
             problem = str(e).splitlines()[0]
-            bad = [line for line in e.console.splitlines() if BAD.search(line)]
+            bad = [line for line in e.console.splitlines() if vm.COMPLAINT.search(line)]
             if bad:
                 problem += ": " + bad[0].strip()
         secs = time.monotonic() - start

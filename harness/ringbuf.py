@@ -1057,6 +1057,28 @@ def corrupt_event_in_subbuf(file_path, phys_addr, region, cpu, which, rng, poiso
             "events_destroyed": sb.nr_events - k, "timestamps": list(sb.timestamps[k:])}
 
 
+def damage_event_pid(file_path, phys_addr, region, cpu, which, rng):
+    """Leave every record header intact and set the common_pid of the middle
+    data event of a sub-buffer to -1: damage no framing check can see, only
+    a reader that looks inside the event."""
+    c, sb = _pick(region, cpu, which, rng)
+    if not sb.event_offsets:
+        raise ValueError("sub-buffer %d of CPU %d holds no event" % (sb.index, cpu))
+    k = len(sb.event_offsets) // 2
+    b = read_region(file_path, phys_addr + sb.offset, region.subbuf_size)
+    pos = BUF_PAGE_HDR_SIZE + sb.event_offsets[k]
+    while b[pos] & 0x1F in (RINGBUF_TYPE_TIME_EXTEND, RINGBUF_TYPE_TIME_STAMP):
+        pos += 8
+    tl = b[pos] & 0x1F
+    if not 0 <= tl <= RINGBUF_TYPE_DATA_TYPE_LEN_MAX:
+        raise ValueError("record at 0x%x of sub-buffer %d is no data event" % (pos, sb.index))
+    payload = pos + (8 if tl == 0 else 4)
+    # struct trace_entry: u16 type, u8 flags, u8 preempt_count, int pid
+    _write(file_path, phys_addr + sb.offset + payload + 4, struct.pack("<i", -1))
+    return {"cpu": c.cpu, "index": sb.index, "offset": sb.offset, "event": k,
+            "timestamp": sb.timestamps[k], "mode": "pid"}
+
+
 # --------------------------------------------------------------------------
 # Synthetic writer (self-test): follows the kernel's formats
 # --------------------------------------------------------------------------

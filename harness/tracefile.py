@@ -8,8 +8,10 @@ import re
 EVENT = re.compile(r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?:\S+\s+)?"
                    r"(?P<ts>\d+\.\d+):\s+(?P<event>[\w:]+):")
 # ftrace: "CPU:1 [LOST 12 EVENTS]" or "CPU:1 [LOST EVENTS]" (count unknown);
-# trace-cmd report: "CPU:1 [12 EVENTS DROPPED]" or "CPU:1 [EVENTS DROPPED]".
-LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EVENTS DROPPED)\]")
+# trace-cmd report: "CPU:1 [12 EVENTS DROPPED]" or "CPU:1 [EVENTS DROPPED]";
+# lastboot 6.12: "CPU:1 [DAMAGED EVENT]" for an event whose payload is unusable.
+LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EVENTS DROPPED"
+                  r"|DAMAGED EVENT)\]")
 
 
 class Trace:

@@ -21,6 +21,11 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 BASE_CMDLINE = "console=ttyS0 panic=-1 nokaslr loglevel=7 printk.time=1"
 
+# What counts as the kernel complaining on its console (a panic counts too:
+# a boot that is meant to crash checks Boot.panicked instead).
+COMPLAINT = re.compile(r"BUG:|WARNING:|Oops|KASAN|UBSAN|Kernel panic|Call Trace|general protection|"
+                       r"RIP: |soft lockup|hung task|rcu_sched self-detected|stall")
+
 
 class BootError(Exception):
     """A boot that did not reach its end: says what failed, shows the console."""
@@ -49,6 +54,9 @@ class Boot:
 
     def dmesg_lines(self, pattern):
         return [l for l in self.console.splitlines() if re.search(pattern, l)]
+
+    def complaints(self):
+        return [l.strip() for l in self.console.splitlines() if COMPLAINT.search(l)]
 
 
 def parse_sections(data):
