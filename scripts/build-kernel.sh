@@ -21,6 +21,8 @@ OUT=$CACHE/build/$BASE-$FLAVOUR-$VARIANT
 mkdir -p "$OUT"
 
 frags=("$TOP/configs/common.config" "$TOP/configs/$BASE.config")
+# Options only the series provides (its own Kconfig entries) live with it.
+[[ $FLAVOUR == lastboot && -f $TOP/series/$BASE/config ]] && frags+=("$TOP/series/$BASE/config")
 [[ $VARIANT == debug ]] && frags+=("$TOP/configs/debug.config")
 
 # Skip make entirely when neither the sources nor the fragments changed.
