@@ -60,7 +60,8 @@ stage() {
 kexec_next() {
 	(cd / && find . -xdev \( -path ./proc -o -path ./sys -o -path ./dev -o -path ./tmp \) -prune -o -print |
 		cpio -o -H newc >/tmp/initrd 2>/dev/null)
-	_cmd=$(sed 's/ *lastboot\.stage=[0-9]*//' /proc/cmdline)
+	# NEXT_CMDLINE, when set, replaces this kernel's command line.
+	_cmd=${NEXT_CMDLINE:-$(sed 's/ *lastboot\.stage=[0-9]*//' /proc/cmdline)}
 	kexec -s -l /boot/bzImage --initrd=/tmp/initrd --command-line="$_cmd lastboot.stage=$(($(stage) + 1)) $*"
 	rm -f /tmp/initrd
 	data_flush

@@ -16,6 +16,7 @@ LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EV
 
 class Trace:
     def __init__(self, text):
+        self.text = text
         self.events = collections.defaultdict(collections.Counter)  # cpu -> (ts, event) -> n
         self.lost_markers = []
         for line in text.splitlines():

@@ -127,8 +127,9 @@ class Guest:
     def boot(self, step, cmdline="", timeout=120, expect="poweroff", during=None):
         """Boot once, run the shell snippet `step` in the guest, wait for QEMU.
 
-        expect: "poweroff" (the step finished and the guest powered off) or
-        "panic" (the step crashed the kernel on purpose).  `during(guest)` runs
+        expect: "poweroff" (the step finished and the guest powered off),
+        "panic" (the step crashed the kernel on purpose) or "reboot" (the
+        step restarted the kernel without a panic).  `during(guest)` runs
         on the host while the guest is up (for QEMU monitor commands).
         """
         self.nboot += 1
@@ -171,6 +172,13 @@ class Guest:
                                 % (tag, qemu_note(out)), b.console)
             if b.step_rc != 0:
                 raise BootError("%s: guest step failed with rc=%d" % (tag, b.step_rc), b.console)
+        elif expect == "reboot":
+            # reboot -f: QEMU (-no-reboot) exits when the kernel restarts.
+            if b.panicked:
+                raise BootError("%s: kernel panicked" % tag, b.console)
+            if "reboot: Restarting system" not in b.console:
+                raise BootError("%s: expected a reboot, the kernel did not restart%s" % (tag, qemu_note(out)),
+                                b.console)
         elif expect == "panic":
             if not b.panicked:
                 raise BootError("%s: expected a panic, the kernel did not panic%s" % (tag, qemu_note(out)),

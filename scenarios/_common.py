@@ -34,9 +34,9 @@ emit dmesg dmesg
 """
 
 
-def record_and_crash(t, g, seconds=2):
+def record_and_crash(t, g, seconds=2, cmdline=RECORD_CMDLINE):
     """Boot 1: record events, snapshot them, panic.  Returns (boot, Trace)."""
-    b = g.boot(RECORD_STEP.format(seconds=seconds), RECORD_CMDLINE, expect="panic", timeout=180)
+    b = g.boot(RECORD_STEP.format(seconds=seconds), cmdline, expect="panic", timeout=180)
     rec = tracefile.Trace(b.section("recorded"))
     t.require(rec.count() > 0, "nothing was recorded in the boot instance before the crash")
     for cpu in range(g.smp):
