@@ -31,13 +31,20 @@ data_flush() {
 }
 
 # workload SECONDS: keep the scheduler, timers and interrupts busy on every
-# CPU so that sched/timer/irq events are recorded everywhere.
+# CPU so that sched/timer/irq events are recorded everywhere, until SECONDS
+# have passed or workload_stop.
 workload() {
 	_end=$(($(date +%s) + $1))
+	rm -f /tmp/workload.stop
 	for _c in $(seq 0 $(($(nproc) - 1))); do
-		taskset -c "$_c" sh -c "while [ \$(date +%s) -lt $_end ]; do usleep 5000; done" &
+		taskset -c "$_c" sh -c "while [ \$(date +%s) -lt $_end ] && [ ! -e /tmp/workload.stop ]; do usleep 5000; done" &
 	done
 	wait
+}
+
+workload_stop() {
+	touch /tmp/workload.stop
+	sleep 1
 }
 
 # crash: panic the kernel the way an operator's sysrq would.

@@ -42,7 +42,8 @@ class Trace:
 
 def compare(recorded, recovered):
     """Per CPU: how many recorded events came back, how many are missing, and
-    how many recovered events were never recorded (must be none).  Events
+    how many recovered events were never recorded (must be none), and how
+    many of the missing ones are older than every event that came back.  Events
     later than the last recorded one on a CPU happened after the snapshot
     was taken (tracing stays on until the crash) and are counted apart."""
     out = {}
@@ -51,7 +52,12 @@ def compare(recorded, recovered):
         got = recovered.events.get(cpu, collections.Counter())
         last = max((float(ts) for ts, _ in rec), default=-1.0)
         before = collections.Counter({k: n for k, n in got.items() if float(k[0]) <= last})
+        # Missing events older than the oldest one that came back: a full
+        # buffer overwrote them with what was recorded after the snapshot.
+        first = min((float(ts) for ts, _ in before), default=None)
+        gone = rec - before
         out[cpu] = {"recorded": sum(rec.values()), "recovered": sum((rec & before).values()),
-                    "missing": sum((rec - before).values()), "invented": sum((before - rec).values()),
+                    "missing": sum(gone.values()), "invented": sum((before - rec).values()),
+                    "overwritten": sum(n for k, n in gone.items() if first is not None and float(k[0]) < first),
                     "after_snapshot": sum(got.values()) - sum(before.values())}
     return out

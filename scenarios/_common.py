@@ -54,8 +54,9 @@ def report(t, recorded, recovered, prefix=""):
     """Figures per CPU and in total; returns the per-CPU comparison."""
     cmp = tracefile.compare(recorded, recovered)
     for cpu, c in cmp.items():
-        t.note("%sCPU %d: %d recorded, %d back, %d missing, %d never recorded"
-               % (prefix, cpu, c["recorded"], c["recovered"], c["missing"], c["invented"]))
+        t.note("%sCPU %d: %d recorded, %d back, %d missing (%d of them older than all that came back), "
+               "%d never recorded" % (prefix, cpu, c["recorded"], c["recovered"], c["missing"],
+                                      c["overwritten"], c["invented"]))
     t.figure(prefix + "events_recorded", recorded.count())
     t.figure(prefix + "events_recovered", sum(c["recovered"] for c in cmp.values()))
     t.figure(prefix + "loss_markers", len(recovered.lost_markers))
