@@ -11,7 +11,7 @@ FUZZ_N  ?= 200
 
 RUN := python3 harness/run.py
 
-.PHONY: help demo check tree export kernel initramfs scenarios list report
+.PHONY: help demo check tree export kernel initramfs scenarios list report lint-build
 
 help:
 	@sed -n '2,5p' Makefile | sed 's/^# *//'
@@ -19,6 +19,7 @@ help:
 	@echo "  make export BASE=...           write the tree's commits back to series/BASE"
 	@echo "  make kernel BASE= FLAVOUR=lastboot|stock VARIANT=normal|debug"
 	@echo "  make scenarios K=crash         run the scenarios whose name contains K"
+	@echo "  make lint-build BASE=...       lint the series and build after each patch"
 
 demo:
 	@scripts/demo.sh
@@ -46,6 +47,11 @@ scenarios:
 
 report:
 	@python3 harness/report.py
+
+# Not part of make check (one incremental build per patch): run it before
+# sending a series.
+lint-build:
+	@BUILD_EACH=1 scripts/lint-series.sh $(BASE)
 
 # make fuzz [N=200] [SEED=1] [BASE=6.12 FLAVOUR=lastboot VARIANT=debug]
 fuzz:

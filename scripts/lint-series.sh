@@ -2,7 +2,10 @@
 # Lint a series: git am every patch onto the pinned base in a scratch
 # worktree, then checkpatch.pl --strict each one.  A missing Signed-off-by is
 # the one complaint accepted (the sender adds it, see README).
-# Usage: lint-series.sh BASE   (exit 0 clean, 1 problems, 2 empty series)
+# With BUILD_EACH=1, also build the kernel after each patch (normal config
+# of the lastboot flavour, incremental, ccache): every patch must build on
+# its own, not only the whole series.
+# Usage: [BUILD_EACH=1] lint-series.sh BASE   (exit 0 clean, 1 problems, 2 empty series)
 . "$(dirname "$0")/lib.sh"
 load_pin "${1:?usage: lint-series.sh BASE}"
 "$TOP/scripts/tree.sh" "$BASE" >/dev/null 2>&1 || "$TOP/scripts/tree.sh" "$BASE"
@@ -16,6 +19,19 @@ git -C "$TREE" worktree remove --force "$scratch" >/dev/null 2>&1 || rm -rf "$sc
 git -C "$TREE" worktree prune
 git -C "$TREE" worktree add -q --detach "$scratch" lastboot-base
 trap 'git -C "$TREE" worktree remove --force "$scratch" >/dev/null 2>&1 || true' EXIT
+
+# Build the scratch worktree through the same path as build-kernel.sh
+# ($CACHE/src/<base>, a private bind mount) so that ccache serves every file
+# a patch leaves alone.
+build_each() {
+	local out=$CACHE/build/$BASE-each mnt=$CACHE/src/$BASE cfg=$CACHE/build/$BASE-lastboot-normal/.config
+	[[ -f $cfg ]] || "$TOP/scripts/build-kernel.sh" "$BASE" lastboot normal >/dev/null
+	mkdir -p "$out" "$mnt"
+	cp "$cfg" "$out/.config"
+	unshare -m --propagation private sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$scratch" "$mnt" \
+		make -s -C "$mnt" O="$out" -j3 CC="ccache gcc" HOSTCC="ccache gcc" olddefconfig bzImage modules \
+		>"$out/build.log" 2>&1
+}
 
 bad=0
 for p in "${patches[@]}"; do
@@ -32,6 +48,16 @@ for p in "${patches[@]}"; do
 		bad=1
 	else
 		echo "$name: applies, checkpatch clean"
+	fi
+	if [[ ${BUILD_EACH:-0} == 1 ]]; then
+		start=$SECONDS
+		if build_each; then
+			echo "$name: builds on its own ($((SECONDS - start)) s)"
+		else
+			echo "$name: does not build on its own:"
+			grep -E 'error|Error' "$CACHE/build/$BASE-each/build.log" | head -10 | sed 's/^/    /'
+			bad=1
+		fi
 	fi
 done
 exit $bad
