@@ -58,6 +58,16 @@ class Boot:
     def complaints(self):
         return [l.strip() for l in self.console.splitlines() if COMPLAINT.search(l)]
 
+    def complaints_before_crash(self):
+        """Complaints up to the crash the step asked for.  The guest's own
+        "crashing now" line can reach the console after the kernel's sysrq
+        lines (tty output is buffered, printk is not), so cut at whichever
+        of the two comes first."""
+        text = self.console
+        for marker in ("lastboot-guest: crashing now", "sysrq: Trigger a crash"):
+            text = text.split(marker)[0]
+        return [l.strip() for l in text.splitlines() if COMPLAINT.search(l)]
+
 
 def parse_sections(data):
     """Split the data channel into {name: text}, framed by === BEGIN/END;

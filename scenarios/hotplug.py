@@ -67,8 +67,7 @@ def run(t):
     b = g.boot(step, _common.RECORD_CMDLINE + " maxcpus=1", expect="panic", timeout=420)
     t.require("lastboot-hotplug: online at start 0\n" in b.console.replace("\r", ""),
               "the kernel did not boot on CPU 0 alone")
-    before_crash = b.console.split("lastboot-guest: crashing now")[0]
-    bad = [l for l in before_crash.splitlines() if l.strip() in b.complaints()]
+    bad = b.complaints_before_crash()
     m = re.search(r"lastboot-hotplug: (\d+) transitions, online (\S+)", b.console)
     t.require(m is not None, "the guest did not finish its online/offline loops")
     t.figure("hotplug_transitions", int(m.group(1)))
