@@ -28,6 +28,15 @@ emit last trace-cmd show -B boot_map
 emit dmesg dmesg
 """
 
+# With the backup instance (F5), boot 2 records its own sched events into
+# boot_map from the start while "backup" keeps the boot that crashed.
+BACKUP_CMDLINE = _common.RESERVE + " trace_instance=boot_map@trace,sched trace_instance=backup=boot_map"
+SHOW_BACKUP_STEP = """
+emit last trace-cmd show -B backup
+emit newboot sh -c "grep -vc '^#' $T/instances/boot_map/trace"
+emit dmesg dmesg
+"""
+
 
 def say(msg):
     print("[lastboot] " + msg, flush=True)
@@ -56,15 +65,24 @@ def main():
             d = ringbuf.corrupt_subbuf(g.ram, where[0], region, cpu, "middle", rng)
             say("damaged CPU %d's sub-buffer %d (%d events) with random bytes" % (cpu, d["index"], d["events_destroyed"]))
 
-    say("boot 2 (warm reboot, RAM kept): %s" % _common.READ_CMDLINE)
-    b2 = g.boot(SHOW_STEP, _common.READ_CMDLINE, timeout=180)
+    backup = "F5" in run.features(BASE) and FLAVOUR == "lastboot"
+    cmdline, step, name = ((BACKUP_CMDLINE, SHOW_BACKUP_STEP, "backup") if backup
+                           else (_common.READ_CMDLINE, SHOW_STEP, "boot_map"))
+    say("boot 2 (warm reboot, RAM kept): %s" % cmdline)
+    b2 = g.boot(step, cmdline, timeout=180)
     shown = b2.section("last")
+    if backup:
+        for l in b2.console.splitlines():
+            if "Tracing: backup instance" in l:
+                print("    dmesg: " + l.strip())
+        say("boot_map already holds %s sched events of this boot; the backup instance holds the crashed one"
+            % b2.section("newboot").strip())
     recovered = tracefile.Trace(shown)
     lines = [l for l in shown.splitlines() if l.strip() and not l.startswith("#")]
     for l in lines:
         if tracefile.LOST.search(l):
             say("loss marker in the recovered trace: " + l.strip())
-    say("the last %d events of the boot that crashed (trace-cmd show -B boot_map):" % min(LAST, len(lines)))
+    say("the last %d events of the boot that crashed (trace-cmd show -B %s):" % (min(LAST, len(lines)), name))
     for l in lines[-LAST:]:
         print("    " + l)
     for l in b2.console.splitlines():
@@ -73,9 +91,12 @@ def main():
 
     cmp = tracefile.compare(recorded, recovered)
     back = sum(c["recovered"] for c in cmp.values())
-    per_cpu = re.findall(r"Ring buffer meta \[\d+\] (\d+) of \d+ sub-buffers dropped, (\d+) cut short", b2.console)
-    dropped = sum(int(d) for d, _ in per_cpu)
-    cut = sum(int(c) for _, c in per_cpu)
+    # One line per CPU and buffer; with a backup, a CPU online when it is
+    # copied is checked twice (the source, then the copy): keep the last.
+    per_cpu = dict((cpu, (int(d), int(c))) for cpu, d, c in re.findall(
+        r"Ring buffer meta \[(\d+)\] (\d+) of \d+ sub-buffers dropped, (\d+) cut short", b2.console))
+    dropped = sum(d for d, _ in per_cpu.values())
+    cut = sum(c for _, c in per_cpu.values())
     lost_cpus = [cpu for cpu, c in cmp.items() if c["recovered"] == 0 and c["recorded"]]
     extra = " (CPU %s thrown away whole)" % ",".join(map(str, lost_cpus)) if lost_cpus else ""
     print("summary: %d events recorded, %d events recovered%s, %d sub-buffers dropped, %d cut short"

@@ -34,9 +34,10 @@ emit dmesg dmesg
 """
 
 
-def record_and_crash(t, g, seconds=2, cmdline=RECORD_CMDLINE):
-    """Boot 1: record events, snapshot them, panic.  Returns (boot, Trace)."""
-    b = g.boot(RECORD_STEP.format(seconds=seconds), cmdline, expect="panic", timeout=180)
+def record_and_crash(t, g, seconds=2, cmdline=RECORD_CMDLINE, prelude=""):
+    """Boot 1: record events, snapshot them, panic.  Returns (boot, Trace).
+    `prelude`: guest commands run first (to write a marker, say)."""
+    b = g.boot(prelude + RECORD_STEP.format(seconds=seconds), cmdline, expect="panic", timeout=180)
     rec = tracefile.Trace(b.section("recorded"))
     t.require(rec.count() > 0, "nothing was recorded in the boot instance before the crash")
     for cpu in range(g.smp):
