@@ -1079,6 +1079,40 @@ def damage_event_pid(file_path, phys_addr, region, cpu, which, rng):
             "timestamp": sb.timestamps[k], "mode": "pid"}
 
 
+def event_format(text):
+    """(id, {field name: (offset, size, type)}) from an events/*/*/format file."""
+    m = re.search(r"^ID: (\d+)", text, re.M)
+    fields = {}
+    for t, name, off, size in re.findall(r"field:(.+?) (\w+)(?:\[\w*\])?;\s*offset:(\d+);\s*size:(\d+);", text):
+        fields[name] = (int(off), int(size), t)
+    return (int(m.group(1)) if m else None), fields
+
+
+def damage_event_field(file_path, phys_addr, region, cpu, type_id, offset, data):
+    """Overwrite bytes at `offset` in the payload of one event of type
+    `type_id` on `cpu` (the middle one of those in sub-buffers that are
+    neither first nor last), record headers intact."""
+    c, _ = _pick(region, cpu, "middle", None)
+    order = c.subbufs
+    found = []
+    for sb in order[1:-1]:
+        b = read_region(file_path, phys_addr + sb.offset, region.subbuf_size)
+        for k, ev in enumerate(sb.event_offsets):
+            pos = BUF_PAGE_HDR_SIZE + ev
+            while pos < len(b) and b[pos] & 0x1F in (RINGBUF_TYPE_TIME_EXTEND, RINGBUF_TYPE_TIME_STAMP):
+                pos += 8
+            if pos + 12 > len(b) or not 0 <= b[pos] & 0x1F <= RINGBUF_TYPE_DATA_TYPE_LEN_MAX:
+                continue
+            payload = pos + (8 if b[pos] & 0x1F == 0 else 4)
+            if struct.unpack_from("<H", b, payload)[0] == type_id:
+                found.append((sb, k, payload))
+    if not found:
+        raise ValueError("CPU %d holds no event of type %d in a middle sub-buffer" % (cpu, type_id))
+    sb, k, payload = found[len(found) // 2]
+    _write(file_path, phys_addr + sb.offset + payload + offset, data)
+    return {"cpu": c.cpu, "index": sb.index, "event": k, "timestamp": sb.timestamps[k]}
+
+
 # --------------------------------------------------------------------------
 # Synthetic writer (self-test): follows the kernel's formats
 # --------------------------------------------------------------------------
