@@ -1,6 +1,7 @@
 # lastboot: crash forensics that survive the crash.
 #   make demo    build, boot, crash, reboot and show the recovered trace (6.12)
 #   make check   every scenario and the series lint; ends "N passed, N failed"
+#   make bench   what robustness costs, side by side; writes BENCHMARKS.md
 # Run as root on Debian: missing packages are installed with apt.
 
 BASE    ?= 6.12
@@ -11,13 +12,13 @@ FUZZ_N  ?= 200
 
 RUN := python3 harness/run.py
 
-.PHONY: help demo check tree export kernel initramfs scenarios list report lint-build
+.PHONY: help demo check bench tree export kernel initramfs scenarios list report lint-build
 
 help:
-	@sed -n '2,5p' Makefile | sed 's/^# *//'
+	@sed -n '2,6p' Makefile | sed 's/^# *//'
 	@echo "  make tree BASE=6.12|7.3        kernel tree with the series applied"
 	@echo "  make export BASE=...           write the tree's commits back to series/BASE"
-	@echo "  make kernel BASE= FLAVOUR=lastboot|stock VARIANT=normal|debug"
+	@echo "  make kernel BASE= FLAVOUR=lastboot|stock VARIANT=normal|debug|bench"
 	@echo "  make scenarios K=crash         run the scenarios whose name contains K"
 	@echo "  make lint-build BASE=...       lint the series and build after each patch"
 
@@ -26,6 +27,10 @@ demo:
 
 check:
 	@scripts/check.sh
+
+# make bench [ROUNDS=5] [SIZES="8 64 256"] [ONLY="write validate backup recovery check"]
+bench:
+	@ROUNDS=$(or $(ROUNDS),5) SIZES="$(or $(SIZES),8 64 256)" ONLY="$(ONLY)" scripts/bench.sh
 
 tree:
 	@scripts/tree.sh $(BASE)

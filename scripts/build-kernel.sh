@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Build a small guest kernel: tinyconfig + configs/ fragments, out of tree,
 # incremental, with ccache.  FLAVOUR is lastboot (the tree with the series)
-# or stock (the pinned base); VARIANT is normal or debug (KASAN + UBSAN).
+# or stock (the pinned base); VARIANT is normal, debug (KASAN + UBSAN) or
+# bench (normal + the tracepoint benchmark, for make bench).
 # Usage: build-kernel.sh BASE FLAVOUR VARIANT  -> prints the build directory
 . "$(dirname "$0")/lib.sh"
 load_pin "${1:?usage: build-kernel.sh BASE FLAVOUR VARIANT}"
 FLAVOUR=${2:-lastboot}
 VARIANT=${3:-normal}
 case $FLAVOUR in lastboot | stock) ;; *) die "unknown FLAVOUR '$FLAVOUR' (lastboot or stock)" ;; esac
-case $VARIANT in normal | debug) ;; *) die "unknown VARIANT '$VARIANT' (normal or debug)" ;; esac
+case $VARIANT in normal | debug | bench) ;; *) die "unknown VARIANT '$VARIANT' (normal, debug or bench)" ;; esac
 
 "$TOP/scripts/tree.sh" "$BASE" >&2
 SRC=$TREE
@@ -23,7 +24,7 @@ mkdir -p "$OUT"
 frags=("$TOP/configs/common.config" "$TOP/configs/$BASE.config")
 # Options only the series provides (its own Kconfig entries) live with it.
 [[ $FLAVOUR == lastboot && -f $TOP/series/$BASE/config ]] && frags+=("$TOP/series/$BASE/config")
-[[ $VARIANT == debug ]] && frags+=("$TOP/configs/debug.config")
+[[ $VARIANT == normal ]] || frags+=("$TOP/configs/$VARIANT.config")
 
 # Skip make entirely when neither the sources nor the fragments changed.
 key=$( (git -C "$SRC" rev-parse HEAD; git -C "$SRC" diff HEAD; cat "${frags[@]}") | sha256sum | cut -c1-16)

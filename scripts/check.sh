@@ -3,6 +3,17 @@
 # run every scenario and the series lint; the runner prints KTAP and the
 # final "N passed, N failed" line.
 . "$(dirname "$0")/lib.sh"
+# Cold: no kernel built yet on this machine (make bench reports both).
+state=warm
+[[ -n $(ls -A "$CACHE/build" 2>/dev/null) ]] || state=cold
+start=$(date +%s)
 need_packages "${HOST_PACKAGES[@]}"
+mkdir -p "$CACHE"
+rc=0
+python3 "$TOP/harness/run.py" "$@" | tee "$CACHE/make-check.log" || rc=$?
 # The runner's last line is the count; it prints its wall time just before.
-exec python3 "$TOP/harness/run.py" "$@"
+if [[ $# -eq 0 ]]; then
+	printf '{"date": "%s", "seconds": %d, "result": "%s"}\n' "$(date +%F)" $(($(date +%s) - start)) \
+		"$(tail -1 "$CACHE/make-check.log")" >"$CACHE/make-check.$state.json"
+fi
+exit "$rc"

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""make bench: what robustness costs, measured side by side in one run.
+
+Every figure is a ratio of two things measured in the same run on the same
+machine (it is shared and noisy): medians over ROUNDS repetitions, never a
+single absolute time.  The kernels are the bench variant (the normal
+configuration plus CONFIG_TRACEPOINT_BENCHMARK, no debug option) for the
+write path, the normal kernels for the rest.  Writes BENCHMARKS.md (method
+and raw figures) and prints a summary.
+
+  write      per-event cost of writing into a persistent boot instance and
+             into a normal instance, lastboot 6.12 / stock 6.12, with the
+             kernel's tracepoint benchmark (benchmark:benchmark_event)
+  validate   boot-time validation of a full 8/64/256 MiB region against a
+             memcpy of the same bytes in the same guest (lastboot 6.12,
+             stock 6.12, stock 7.3)
+  backup     creating the backup instance of a full region against a
+             memcpy of the same size (lastboot 6.12)
+  recovery   events recovered by the corruption scenarios (make check's)
+  check      wall time of the last full make check, cold and warm
+
+Environment: ROUNDS (default 5), SIZES (MiB, default "8 64 256"),
+ONLY (a subset of the figure names above), OUT (default BENCHMARKS.md).
+"""
+
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ringbuf  # noqa: E402
+import run  # noqa: E402
+import vm  # noqa: E402
+
+ROUNDS = int(os.environ.get("ROUNDS", "5"))
+SIZES = [int(s) for s in os.environ.get("SIZES", "8 64 256").split()]
+ONLY = os.environ.get("ONLY", "").split()
+OUT = os.environ.get("OUT", os.path.join(vm.TOP, "BENCHMARKS.md"))
+WORK = os.path.join(vm.CACHE, "bench")
+
+
+def note(msg):
+    print("[bench] " + msg, flush=True)
+
+
+def guest(name, base, flavour, variant, **kw):
+    builddir = run.kernel_for(base, flavour, variant)
+    return vm.Guest(os.path.join(WORK, name), vm.kernel_image(builddir),
+                    vm.guest_initrd(builddir, run.base_initrd()), **kw)
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+# --- write path ------------------------------------------------------------
+
+WRITE_STEP = """
+mkdir $T/instances/plain
+for inst in boot_map plain; do
+	I=$T/instances/$inst
+	echo 1 > $I/events/benchmark/benchmark_event/enable
+	sleep {seconds}
+	echo 0 > $I/events/benchmark/benchmark_event/enable
+	emit bm_$inst sh -c "grep -o 'min=[0-9]* avg=[0-9]*' $I/trace | tail -1; grep -c benchmark_event $I/trace"
+done
+"""
+
+
+def parse_bm(text):
+    m = re.search(r"min=(\d+) avg=(\d+)\s+(\d+)", text)
+    if not m:
+        raise run.Failed("the tracepoint benchmark wrote no statistics: %r" % text[:200])
+    return {"min": int(m.group(1)), "avg": int(m.group(2)), "events": int(m.group(3))}
+
+
+def bench_write(res):
+    """Alternate stock and lastboot boots so that both see the same noise."""
+    raw = {fl: {"boot_map": [], "plain": []} for fl in ("stock", "lastboot")}
+    for r in range(ROUNDS):
+        for fl in ("stock", "lastboot"):
+            g = guest("write-%s-%d" % (fl, r), "6.12", fl, "bench")
+            b = g.boot(WRITE_STEP.format(seconds=3), "reserve_mem=8M:4096:trace trace_instance=boot_map@trace",
+                       timeout=180)
+            for inst in ("boot_map", "plain"):
+                bm = parse_bm(b.section("bm_" + inst))
+                raw[fl][inst].append(bm)
+                note("write round %d %s %s: avg %d ns, min %d ns over %d events"
+                     % (r + 1, fl, inst, bm["avg"], bm["min"], bm["events"]))
+            g.cleanup()
+    res["write"] = raw
+
+
+# --- validation and backup ---------------------------------------------------
+
+# Fill the boot instance with function events on every CPU until every CPU's
+# part has wrapped (overrun > 0): a full region.  Then stop and crash.  A dd
+# of single bytes keeps each CPU in and out of the kernel all the time.
+FILL_STEP = """
+I=$T/instances/boot_map
+echo function > $I/current_tracer
+for c in $(seq 0 $(($(nproc) - 1))); do
+	taskset -c $c dd if=/dev/zero of=/dev/null bs=1 count=1000000000 2>/dev/null &
+done
+n=0
+full() {
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		grep -q '^overrun: [1-9]' $I/per_cpu/cpu$c/stats || return 1
+	done
+}
+until full; do
+	sleep 1
+	n=$((n + 1))
+	[ $n -lt 600 ] || { echo "lastboot-bench: region not full after 600 s"; exit 1; }
+done
+echo 0 > $I/tracing_on
+emit fillstats sh -c "grep -H . $I/per_cpu/cpu*/stats"
+echo "lastboot-bench: region full after $n s" > /dev/kmsg
+crash
+"""
+
+READ_STEP = """
+emit memcpy_half lastboot-memcpy {half} 5
+emit memcpy_full lastboot-memcpy {full} 5
+emit stats sh -c "grep -H entries $T/instances/boot_map/per_cpu/cpu*/stats"
+"""
+
+LINE = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$", re.M)
+
+
+def stamp(console, pattern, after=0.0):
+    """Time stamp (s) of the first console line matching pattern at or after `after`."""
+    for m in LINE.finditer(console):
+        t = float(m.group(1))
+        if t >= after and re.search(pattern, m.group(2)):
+            return t
+    raise run.Failed("no console line matches %r" % pattern)
+
+
+def validation_ms(console):
+    """CPU 0's part is validated at trace_init, right after the region is
+    mapped; CPU 1's when it is brought up.  Both spans include setting up
+    the buffer's page descriptors, which a memcpy does not do."""
+    t0 = stamp(console, r"Tracing: mapped boot instance boot_map")
+    v0 = stamp(console, r"Ring buffer meta \[0\] is from previous boot", t0) - t0
+    t1 = stamp(console, r"smp: Bringing up secondary CPUs")
+    v1 = stamp(console, r"Ring buffer meta \[1\] is from previous boot", t1) - t1
+    return 1000 * v0, 1000 * v1
+
+
+def backup_ms(console):
+    """From the end of the source's CPU 0 validation to the backup's line:
+    vmalloc, memcpy of the whole region, mapping the copy and validating
+    its CPU 0 part (CPU 1's part of the copy is validated at bring-up)."""
+    t0 = stamp(console, r"Ring buffer meta \[0\] .*events kept")
+    return 1000 * (stamp(console, r"Tracing: backup instance backup holds", t0) - t0)
+
+
+def memcpy_ms(text):
+    ns = [int(m.group(1)) for m in re.finditer(r"memcpy \d+ (\d+)", text)]
+    if not ns:
+        raise run.Failed("lastboot-memcpy printed nothing: %r" % text[:200])
+    return med(ns) / 1e6
+
+
+def tsc_khz(console):
+    mhz = re.findall(r"tsc: (?:Refined TSC clocksource calibration|Detected):? ([\d.]+) MHz", console)
+    if not mhz:
+        raise run.Failed("the guest did not report its TSC frequency")
+    return int(float(mhz[-1]) * 1000)
+
+
+KERNELS = [tuple(k.split("-")) for k in os.environ.get("KERNELS", "6.12-lastboot 6.12-stock 7.3-stock").split()]
+
+
+def bench_validate(res, with_backup):
+    raw = res.setdefault("validate", {})
+    braw = res.setdefault("backup", {})
+    for size in SIZES:
+        for base, fl in KERNELS:
+            key = "%s-%s %d" % (base, fl, size)
+            reserve = "reserve_mem=%dM:4096:trace trace_instance=boot_map@trace" % size
+            g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 2 * size)
+            b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
+            region = ringbuf.find_region(b.console, "boot_map")
+            if not region:
+                raise run.Failed("%s: no boot_map region in the boot log" % key)
+            filled = re.search(r"region full after (\d+) s", b.console)
+            note("%s MiB on %s-%s: region at %#x full after %s s" % (size, base, fl, region[0],
+                                                                   filled.group(1) if filled else "?"))
+            with open(g.ram, "rb") as f:
+                f.seek(region[0])
+                saved = f.read(region[1])
+            cmd = reserve + " tsc_early_khz=%d" % tsc_khz(b.console)
+            step = READ_STEP.format(half=size << 19, full=size << 20)
+            rows = []
+            for r in range(ROUNDS):
+                g.write_phys(region[0], saved)  # every round reads the same region
+                rb = g.boot(step, cmd, timeout=300)
+                v0, v1 = validation_ms(rb.console)
+                row = {"cpu0_ms": v0, "cpu1_ms": v1, "memcpy_half_ms": memcpy_ms(rb.section("memcpy_half")),
+                       "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
+                       "entries": [int(x) for x in re.findall(r"entries: (\d+)", rb.section("stats"))]}
+                rows.append(row)
+                note("validate %s round %d: CPU0 %.1f ms, CPU1 %.1f ms, memcpy of half %.1f ms, entries %s"
+                     % (key, r + 1, v0, v1, row["memcpy_half_ms"], row["entries"]))
+            raw[key] = rows
+            if with_backup and fl == "lastboot":
+                brows = []
+                for r in range(ROUNDS):
+                    g.write_phys(region[0], saved)
+                    rb = g.boot(step, cmd + " trace_instance=backup=boot_map", timeout=300)
+                    row = {"backup_ms": backup_ms(rb.console), "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full"))}
+                    brows.append(row)
+                    note("backup %s round %d: %.1f ms, memcpy of the region %.1f ms"
+                         % (key, r + 1, row["backup_ms"], row["memcpy_full_ms"]))
+                braw[key] = brows
+            g.cleanup()
+
+
+# --- recovery, make check ------------------------------------------------------
+
+def bench_recovery(res):
+    p = subprocess.run([sys.executable, os.path.join(vm.TOP, "harness/run.py"), "-k", "corruption"])
+    if p.returncode != 0:
+        note("some corruption scenario failed: its row says so")
+    out = {}
+    for fn in sorted(os.listdir(run.RESULTS)):
+        if fn.startswith("corruption") and fn.endswith(".json"):
+            with open(os.path.join(run.RESULTS, fn)) as f:
+                r = json.load(f)
+            out[r["case"]] = {"ok": r["ok"], "figures": r["figures"]}
+    res["recovery"] = out
+
+
+def bench_check(res):
+    out = {}
+    for state in ("cold", "warm"):
+        path = os.path.join(vm.CACHE, "make-check.%s.json" % state)
+        if os.path.exists(path):
+            with open(path) as f:
+                out[state] = json.load(f)
+    res["check"] = out
+
+
+# --- report ---------------------------------------------------------------------
+
+def ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def report(res):
+    L = []
+    w = L.append
+    w("# lastboot benchmarks")
+    w("")
+    w("Written by `make bench` (harness/bench.py) on %s, %d rounds; rerun it to"
+      % (res["date"], ROUNDS))
+    w("reproduce. Guests run under QEMU TCG (`-accel tcg,thread=single`, 2 vCPUs) on")
+    w("the 2-core build machine: absolute times are emulated-CPU times and mean")
+    w("little; each figure is a ratio of two things measured in the same run,")
+    w("and medians over the rounds; the per-round figures follow each table.")
+    w("")
+    if "write" in res:
+        wr = res["write"]
+        w("## 1. Write fast path")
+        w("")
+        w("Method: the kernel's tracepoint benchmark (CONFIG_TRACEPOINT_BENCHMARK,")
+        w("kernel/trace/trace_benchmark.c): a kernel thread calls the tracepoint")
+        w("`benchmark:benchmark_event` in a loop, interrupts off, and times each call")
+        w("with trace_clock_local(); the event carries the running mean (`avg`) and")
+        w("minimum (`min`), in ns. The event is enabled for 3 s in one instance at a")
+        w("time: the persistent boot instance (`reserve_mem=8M`, `trace_instance=boot_map@trace`)")
+        w("and a normal instance (`mkdir instances/plain`). Each round boots stock")
+        w("6.12.117 then lastboot 6.12 (bench variant), fresh RAM each time.")
+        w("")
+        w("| instance | stock avg (ns) | lastboot avg (ns) | ratio lastboot/stock (avg) | stock min | lastboot min | ratio (min) |")
+        w("|---|---|---|---|---|---|---|")
+        for inst, label in (("boot_map", "persistent boot instance"), ("plain", "normal instance")):
+            sa, la = med([x["avg"] for x in wr["stock"][inst]]), med([x["avg"] for x in wr["lastboot"][inst]])
+            sm, lm = med([x["min"] for x in wr["stock"][inst]]), med([x["min"] for x in wr["lastboot"][inst]])
+            w("| %s | %.0f | %.0f | **%.3f** | %.0f | %.0f | %.3f |" % (label, sa, la, ratio(la, sa), sm, lm,
+                                                                    ratio(lm, sm)))
+        w("")
+        w("Goal: at most 1.01. Per-round values (avg ns, stock / lastboot):")
+        w("")
+        for inst in ("boot_map", "plain"):
+            w("- %s: stock %s; lastboot %s" % (inst, [x["avg"] for x in wr["stock"][inst]],
+                                               [x["avg"] for x in wr["lastboot"][inst]]))
+        w("")
+    if res.get("validate"):
+        w("## 2. Boot-time validation")
+        w("")
+        w("Method: boot 1 fills the boot instance with function-tracer events on")
+        w("both CPUs until every CPU's part has wrapped (`overrun` > 0), stops it")
+        w("and panics. The host saves the region from the RAM file; each round")
+        w("writes it back and warm-boots on it with `tsc_early_khz=` (so that")
+        w("printk time stamps run from the start). Validation time per CPU, from")
+        w("the console time stamps: CPU 0 from `Tracing: mapped boot instance` to")
+        w("`Ring buffer meta [0] is from previous boot`, CPU 1 from `smp: Bringing up")
+        w("secondary CPUs` to `Ring buffer meta [1] is from previous boot`. Both")
+        w("spans include allocating the buffer's page descriptors, so the figure is")
+        w("an upper bound of the validation itself. Reference: `lastboot-memcpy`")
+        w("(guest/memcpy.c), a memcpy of half the region (one CPU's part) in the")
+        w("same guest, median of 5.")
+        w("")
+        w("| region | kernel | CPU 0 (ms) | CPU 1 (ms) | memcpy of one CPU's part (ms) | ratio (CPU 1 / memcpy) | events kept |")
+        w("|---|---|---|---|---|---|---|")
+        for key, rows in res["validate"].items():
+            kern, size = key.split()
+            c0, c1 = med([r["cpu0_ms"] for r in rows]), med([r["cpu1_ms"] for r in rows])
+            mc = med([r["memcpy_half_ms"] for r in rows])
+            w("| %s MiB | %s | %.1f | %.1f | %.1f | **%.2f** | %s |" % (size, kern, c0, c1, mc, ratio(c1, mc),
+                                                                    "+".join(str(e) for e in rows[-1]["entries"])))
+        w("")
+        w("Goal: at most 3x the read. Per round (CPU 0 ms, CPU 1 ms, memcpy ms):")
+        w("")
+        for key, rows in res["validate"].items():
+            w("- %s MiB %s: %s" % (key.split()[1], key.split()[0],
+                                   ", ".join("%.1f/%.1f/%.1f" % (r["cpu0_ms"], r["cpu1_ms"], r["memcpy_half_ms"])
+                                             for r in rows)))
+        w("")
+    if res.get("backup"):
+        w("## 3. Backup instance")
+        w("")
+        w("Method: the same saved full region, warm boots with")
+        w("`trace_instance=backup=boot_map` added. Span from the source's `Ring")
+        w("buffer meta [0] ... events kept` line to `Tracing: backup instance backup")
+        w("holds`: vmalloc, memcpy of the whole region, mapping the copy and")
+        w("validating its CPU 0 part. Reference: a memcpy of the whole region in")
+        w("the same guest.")
+        w("")
+        w("| region | backup (ms) | memcpy of the region (ms) | ratio |")
+        w("|---|---|---|---|")
+        for key, rows in res["backup"].items():
+            bk, mc = med([r["backup_ms"] for r in rows]), med([r["memcpy_full_ms"] for r in rows])
+            w("| %s MiB | %.1f | %.1f | **%.2f** |" % (key.split()[1], bk, mc, ratio(bk, mc)))
+        w("")
+        w("Goal: at most 1.2x. Per round (backup ms / memcpy ms):")
+        w("")
+        for key, rows in res["backup"].items():
+            w("- %s MiB: %s" % (key.split()[1], ", ".join("%.1f/%.1f" % (r["backup_ms"], r["memcpy_full_ms"])
+                                                           for r in rows)))
+        w("")
+    if res.get("recovery"):
+        w("## 4. Recovery quality")
+        w("")
+        w("The corruption scenarios of `make check` (scenarios/corruption*.py), run")
+        w("by `make bench`: events recovered of events recorded.")
+        w("")
+        w("| case | recovered / recorded | loss markers | passed |")
+        w("|---|---|---|---|")
+        for case, r in sorted(res["recovery"].items()):
+            f = r["figures"]
+            if "events_recorded" in f:
+                w("| %s | %d / %d (%.1f%%) | %s | %s |" % (case, f["events_recovered"], f["events_recorded"],
+                                                          100.0 * f["events_recovered"] / max(1, f["events_recorded"]),
+                                                          f.get("loss_markers", "-"), "yes" if r["ok"] else "no"))
+        w("")
+    w("## 5. pstore over KHO")
+    w("")
+    w("Not measured yet (issue 7).")
+    w("")
+    w("## 6. The harness")
+    w("")
+    ck = res.get("check", {})
+    if not ck:
+        w("No full `make check` recorded on this machine yet.")
+    for state in ("cold", "warm"):
+        if state in ck:
+            c = ck[state]
+            w("- `make check` %s: %d s wall, %s (%s)" % (state, c["seconds"], c["result"], c["date"]))
+        else:
+            w("- `make check` %s: not recorded on this machine" % state)
+    w("")
+    w("scripts/check.sh records each full run in `~/.cache/lastboot/make-check.{cold,warm}.json`")
+    w("(cold: no kernel built before the run).")
+    return "\n".join(L) + "\n"
+
+
+def main():
+    want = set(ONLY) or {"write", "validate", "backup", "recovery", "check"}
+    os.makedirs(WORK, exist_ok=True)
+    res = {"date": datetime.date.today().isoformat(), "rounds": ROUNDS}
+    if "write" in want:
+        bench_write(res)
+    if "validate" in want or "backup" in want:
+        bench_validate(res, "backup" in want)
+    if "recovery" in want:
+        bench_recovery(res)
+    if "check" in want:
+        bench_check(res)
+    res["raw_path"] = os.path.join(WORK, "raw.json")
+    with open(res["raw_path"], "w") as f:
+        json.dump(res, f, indent=1)
+    text = report(res)
+    with open(OUT, "w") as f:
+        f.write(text)
+    print(text)
+    note("wrote %s (raw figures in %s)" % (OUT, res["raw_path"]))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (vm.BootError, run.Failed) as e:
+        print("[bench] error: %s" % e, file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# make bench: see harness/bench.py.
+. "$(dirname "$0")/lib.sh"
+need_packages "${HOST_PACKAGES[@]}"
+exec python3 "$TOP/harness/bench.py" "$@"
