@@ -47,6 +47,31 @@ workload_stop() {
 	sleep 1
 }
 
+# fill_until_wrapped INSTANCE_DIR MAX_SECONDS: record function-tracer events
+# into INSTANCE_DIR on every CPU until every CPU's part has wrapped
+# (overrun > 0), then stop it; fail after MAX_SECONDS.  A dd of single
+# bytes per CPU keeps each CPU in and out of the kernel all the time.
+fill_until_wrapped() {
+	echo function >"$1/current_tracer"
+	for _c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$_c" dd if=/dev/zero of=/dev/null bs=1 count=1000000000 2>/dev/null &
+	done
+	_n=0
+	until _all_wrapped "$1"; do
+		sleep 1
+		_n=$((_n + 1))
+		[ $_n -lt "$2" ] || { echo "lastboot-guest: $1 did not wrap in $2 s"; return 1; }
+	done
+	echo 0 >"$1/tracing_on"
+	echo "lastboot-guest: $1 wrapped after $_n s" >/dev/kmsg
+}
+
+_all_wrapped() {
+	for _c in $(seq 0 $(($(nproc) - 1))); do
+		grep -q '^overrun: [1-9]' "$1/per_cpu/cpu$_c/stats" || return 1
+	done
+}
+
 # crash: panic the kernel the way an operator's sysrq would.
 crash() {
 	echo "lastboot-guest: crashing now"

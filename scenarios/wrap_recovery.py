@@ -22,22 +22,7 @@ RESERVE = "reserve_mem=64M:4096:trace trace_instance=boot_map@trace"
 
 FILL_STEP = """
 I=$T/instances/boot_map
-echo function > $I/current_tracer
-for c in $(seq 0 $(($(nproc) - 1))); do
-	taskset -c $c dd if=/dev/zero of=/dev/null bs=1 count=1000000000 2>/dev/null &
-done
-wrapped() {
-	for c in $(seq 0 $(($(nproc) - 1))); do
-		grep -q '^overrun: [1-9]' $I/per_cpu/cpu$c/stats || return 1
-	done
-}
-n=0
-until wrapped; do
-	sleep 1
-	n=$((n + 1))
-	[ $n -lt 120 ] || { echo "lastboot-guest: the buffer did not wrap in 120 s"; exit 1; }
-done
-echo 0 > $I/tracing_on
+fill_until_wrapped $I 120
 emit before sh -c "grep -H -e entries -e '^overrun' $I/per_cpu/cpu*/stats"
 crash
 """
