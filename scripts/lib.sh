@@ -30,6 +30,12 @@ load_pin() {
 	TREE=$CACHE/trees/$BASE
 }
 
+# The patches of series/<base> in order, one path per line: the
+# format-patch files without the cover letter (git am refuses it: no diff).
+series_patches() {
+	find "$TOP/series/$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort
+}
+
 # Run a command with a progress line every 30 s so long steps show life.
 with_progress() {
 	local what=$1; shift

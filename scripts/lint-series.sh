@@ -13,7 +13,7 @@
 load_pin "${1:?usage: lint-series.sh BASE}"
 "$TOP/scripts/tree.sh" "$BASE" >/dev/null 2>&1 || "$TOP/scripts/tree.sh" "$BASE"
 
-mapfile -t patches < <(find "$TOP/series/$BASE" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort)
+mapfile -t patches < <(series_patches "$BASE")
 (( ${#patches[@]} )) || { echo "series/$BASE is empty"; exit 2; }
 [[ -f $TOP/series/$BASE/0000-cover-letter.patch ]] || { echo "series/$BASE has no cover letter"; exit 1; }
 

@@ -34,7 +34,7 @@ have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
 [[ $have == "$(basename "$deb")" ]] \
 	|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it"
 
-mapfile -t patches < <(find "$TOP/series/$BASE" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' | sort)
+mapfile -t patches < <(series_patches "$BASE")
 if [[ $(git -C "$TREE" rev-parse HEAD) == $(git -C "$TREE" rev-parse lastboot-base) ]]; then
 	if (( ${#patches[@]} )); then
 		say "applying ${#patches[@]} patches of series/$BASE"
