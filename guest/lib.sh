@@ -94,9 +94,19 @@ kexec_next() {
 		cpio -o -H newc >/tmp/initrd 2>/dev/null)
 	# NEXT_CMDLINE, when set, replaces this kernel's command line.
 	_cmd=${NEXT_CMDLINE:-$(sed 's/ *lastboot\.stage=[0-9]*//' /proc/cmdline)}
+	tsc_mark load-start
 	kexec -s -l /boot/bzImage --initrd=/tmp/initrd --command-line="$_cmd lastboot.stage=$(($(stage) + 1)) $*"
+	tsc_mark load-end
 	rm -f /tmp/initrd
 	data_flush
 	echo "lastboot-guest: kexec into stage $(($(stage) + 1))"
+	tsc_mark exec
 	kexec -e
+}
+
+# tsc_mark WHAT: with LASTBOOT_TSC=1, log "lastboot-tsc stage<N> WHAT
+# <counter>" to the kernel log, whose console lines reach the host even
+# from the last moment before a kexec: make bench times kexec chains so.
+tsc_mark() {
+	[ -z "${LASTBOOT_TSC:-}" ] || echo "lastboot-tsc stage$(stage) $1 $(lastboot-tsc)" >/dev/kmsg
 }
