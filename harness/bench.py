@@ -173,8 +173,7 @@ def bench_validate(res, with_backup):
         for base, fl in KERNELS:
             key = "%s-%s %d" % (base, fl, size)
             reserve = "reserve_mem=%dM:4096:trace trace_instance=boot_map@trace" % size
-            g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 2 * size,
-                      prealloc=True)
+            g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 2 * size)
             b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
             region = ringbuf.find_region(b.console, "boot_map")
             if not region:
@@ -373,10 +372,7 @@ def report(res):
         w("spans include allocating the buffer's page descriptors, so the figure is")
         w("an upper bound of the validation itself. Reference: `lastboot-memcpy`")
         w("(guest/memcpy.c), a memcpy of half the region (one CPU's part) in the")
-        w("same guest, median of 5. QEMU maps all guest RAM before the guest runs")
-        w("(`prealloc=on`): a guest's first touch of a page otherwise costs the host")
-        w("a page fault on the shared RAM file, which the reference, pre-touching")
-        w("its buffers, would not pay and the kernel would.")
+        w("same guest, median of 5.")
         w("")
         w("| region | kernel | CPU 0 (ms) | CPU 1 (ms) | memcpy of one CPU's part (ms) | ratio (CPU 1 / memcpy) | events before the crash | events kept |")
         w("|---|---|---|---|---|---|---|---|")
@@ -414,8 +410,8 @@ def report(res):
         w("validating its CPU 0 part. Reference: a memcpy of the whole region in")
         w("the same guest, between buffers it has touched before. The kernel copies")
         w("into pages this boot has not touched yet, and under TCG a first write to")
-        w("a page is far slower than a later one, even with `prealloc=on`, so the")
-        w("ratio overstates what the copy costs on hardware.")
+        w("a page is far slower than a later one, so the ratio overstates what the")
+        w("copy costs on hardware.")
         w("")
         w("| region | backup (ms) | memcpy of the region (ms) | ratio |")
         w("|---|---|---|---|")

@@ -94,7 +94,7 @@ def parse_sections(data):
 
 class Guest:
     def __init__(self, workdir, kernel, initrd, mem_mb=1024, smp=2, maxcpus=None,
-                 debug=False, monitor=False, prealloc=False):
+                 debug=False, monitor=False):
         self.workdir = workdir
         self.kernel = kernel
         self.initrd = initrd
@@ -103,12 +103,6 @@ class Guest:
         self.maxcpus = maxcpus
         self.debug = debug
         self.monitor = monitor
-        # prealloc: QEMU maps every page of the RAM file before the guest
-        # runs.  Otherwise the guest's first touch of a page costs the host
-        # a page fault on the shared file mapping, which make bench must
-        # not count as the guest's work (guest/memcpy.c pre-touches its own
-        # buffers likewise).
-        self.prealloc = prealloc
         self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
         os.makedirs(workdir, exist_ok=True)
@@ -124,8 +118,7 @@ class Guest:
             # 5-level paging under TCG (see SPEC); harmless for the others.
             "-cpu", "max,la57=off" if self.debug else "qemu64",
             "-m", "%dM" % self.mem_mb,
-            "-object", "memory-backend-file,id=ram0,size=%dM,share=on,%smem-path=%s"
-            % (self.mem_mb, "prealloc=on," if self.prealloc else "", self.ram),
+            "-object", "memory-backend-file,id=ram0,size=%dM,share=on,mem-path=%s" % (self.mem_mb, self.ram),
             "-machine", "pc,memory-backend=ram0",
             "-smp", smp,
             "-kernel", self.kernel, "-initrd", self.initrd,
