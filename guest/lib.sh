@@ -66,6 +66,14 @@ fill_until_wrapped() {
 	echo "lastboot-guest: $1 wrapped after $_n s" >/dev/kmsg
 }
 
+# drain_pipe INSTANCE_DIR OUT SECONDS: consume INSTANCE_DIR/trace_pipe into
+# OUT.  With tracing off the pipe ends once it has given something and runs
+# dry; an empty one still waits for a first event, so SECONDS bounds that.
+drain_pipe() {
+	echo 0 >"$1/tracing_on"
+	timeout "$3" cat "$1/trace_pipe" >"$2" || true
+}
+
 _all_wrapped() {
 	for _c in $(seq 0 $(($(nproc) - 1))); do
 		grep -q '^overrun: [1-9]' "$1/per_cpu/cpu$_c/stats" || return 1
