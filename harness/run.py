@@ -9,7 +9,13 @@ A scenario is a file scenarios/<name>.py with:
            series/<base>/FEATURES must list; until then it is reported TODO
   run(t)   the steps and assertions; t is a Test (see below)
 
-Usage: run.py [-k SUBSTRING] [--list] [--keep]
+Each case runs in a child process (run.py --child NAME) so that two can run
+side by side: a guest is one single-threaded QEMU, and the machine has two
+cores. A thread builds the kernels meanwhile, one at a time, while at most
+one case runs beside the build. Each case's block is printed whole when it
+ends, numbered in the order the cases end.
+
+Usage: run.py [-k SUBSTRING] [-j JOBS] [--list] [--keep]
 """
 
 import argparse
@@ -19,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -60,14 +67,20 @@ def build_kernel(base, flavour, variant):
     return p.stdout.strip().splitlines()[-1]
 
 
-_kernels = {}
-_initrd = None
+# A case run by the scheduler (see main) gets its kernels and initramfs from
+# the parent, which built them already, through these variables.
+_kernels = json.loads(os.environ.get("LASTBOOT_KERNELS", "{}"))
+_initrd = os.environ.get("LASTBOOT_INITRD")
+
+
+def kernel_key(base, flavour, variant):
+    return "%s-%s-%s" % (base, flavour, variant)
 
 
 def kernel_for(base, flavour, variant):
-    key = (base, flavour, variant)
+    key = kernel_key(base, flavour, variant)
     if key not in _kernels:
-        _kernels[key] = build_kernel(*key)
+        _kernels[key] = build_kernel(base, flavour, variant)
     return _kernels[key]
 
 
@@ -150,12 +163,129 @@ def load_scenarios():
     return out
 
 
+def run_case(name, mod, base, flavour, variant):
+    """Run one case in this process; prints its notes, returns (ok, directive)."""
+    workdir = os.path.join(CACHE, "run", name)
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    start = time.monotonic()
+    directive, t = "", None
+    try:
+        print("# %s: %s" % (name, mod.TITLE), flush=True)
+        t = Test(name, base, flavour, variant, workdir, getattr(mod, "NEEDS_KERNEL", True))
+        mod.run(t)
+        ok = not t.failures
+    except Todo as e:
+        ok, directive = False, " # TODO " + str(e)
+    except Skip as e:
+        ok, directive = True, " # SKIP " + str(e)
+    except (Failed, vm.BootError, AssertionError, KeyError) as e:
+        ok = False
+        for line in str(e).splitlines():
+            print("# %s: %s" % (name, line))
+    except Exception:
+        ok = False
+        for line in traceback.format_exc().splitlines():
+            print("# %s: %s" % (name, line))
+    if t is not None:
+        with open(os.path.join(RESULTS, name + ".json"), "w") as f:
+            json.dump({"case": name, "ok": ok, "seconds": round(time.monotonic() - start, 1),
+                       "figures": t.figures, "failures": t.failures}, f, indent=1)
+    return ok, directive
+
+
+RESULT_MARK = "@@lastboot-result "
+
+
+def child_main(name):
+    """run.py --child NAME: one case, for the scheduler; its last line is the
+    result, which the parent turns into the KTAP line."""
+    for c in load_scenarios():
+        if c[0] == name:
+            ok, directive = run_case(*c[:5])
+            print(RESULT_MARK + json.dumps([ok, directive]), flush=True)
+            return 0
+    print("# no case %s" % name)
+    return 2
+
+
+class Builder(threading.Thread):
+    """Builds the kernels the cases need, one after the other (each build
+    takes both cores), and fetches the trees of the later bases and the
+    guest's initramfs meanwhile, since those wait on the network and unxz
+    rather than on the compiler."""
+
+    def __init__(self, kernels):
+        super().__init__(daemon=True)
+        self.kernels = kernels
+        self.done = {}              # kernel key -> build dir, or None if it failed
+        self.initrd = None
+        self.finished = False
+        self.lock = threading.Lock()
+
+    def run(self):
+        bases = []
+        for base, _, _ in self.kernels:
+            if base not in bases:
+                bases.append(base)
+        fetch = {}
+        initramfs = None
+        if self.kernels:
+            initramfs = subprocess.Popen([os.path.join(TOP, "scripts/build-initramfs.sh")],
+                                         stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+            for base in bases[1:]:
+                fetch[base] = subprocess.Popen([os.path.join(TOP, "scripts/tree.sh"), base],
+                                               stdout=subprocess.DEVNULL, stderr=sys.stderr)
+        initrd_error = None
+        for base, flavour, variant in self.kernels:
+            if base in fetch:
+                fetch.pop(base).wait()      # build-kernel.sh runs tree.sh itself
+            try:
+                builddir = build_kernel(base, flavour, variant)
+                if initramfs is not None:
+                    out = initramfs.communicate()[0]
+                    if initramfs.returncode != 0:
+                        initrd_error = "the guest initramfs did not build"
+                    else:
+                        self.initrd = out.strip().splitlines()[-1]
+                    initramfs = None
+                if initrd_error:
+                    raise Failed(initrd_error)
+                # Cases of one kernel run side by side: make its initramfs now.
+                vm.guest_initrd(builddir, self.initrd)
+            except (Failed, subprocess.CalledProcessError, OSError) as e:
+                print("[lastboot] %s" % e, file=sys.stderr, flush=True)
+                builddir = None
+            with self.lock:
+                self.done[kernel_key(base, flavour, variant)] = builddir
+        for p in fetch.values():
+            p.wait()
+        with self.lock:
+            self.finished = True
+
+
+def previous_seconds(name):
+    """How long the case took last time (0 if never run): the longest cases
+    start first, so that the last one to finish is a short one."""
+    try:
+        with open(os.path.join(RESULTS, name + ".json")) as f:
+            return json.load(f)["seconds"]
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-k", action="append", default=[], help="run only cases whose name contains this")
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("LASTBOOT_JOBS", "2")),
+                    help="cases run side by side once no kernel is building (default 2)")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--keep", action="store_true", help="keep RAM files and logs of passed cases")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    os.makedirs(RESULTS, exist_ok=True)
+    if args.child:
+        return child_main(args.child)
 
     cases = [c for c in load_scenarios() if not args.k or any(k in c[0] for k in args.k)]
     if args.list:
@@ -166,47 +296,24 @@ def main():
         print("no scenario matches %s" % args.k, file=sys.stderr)
         return 2
 
-    os.makedirs(RESULTS, exist_ok=True)
     run_start = time.monotonic()
     counts = {"passed": 0, "failed": 0, "skipped": 0, "todo": 0}
+    number = [0]
     print("KTAP version 1")
     print("1..%d" % len(cases), flush=True)
-    for i, (name, mod, base, flavour, variant, need) in enumerate(cases, 1):
-        workdir = os.path.join(CACHE, "run", name)
-        shutil.rmtree(workdir, ignore_errors=True)
-        os.makedirs(workdir)
-        start = time.monotonic()
-        directive, t = "", None
-        try:
-            if need and need not in features(base):
-                raise Todo("%s is not in series/%s yet" % (need, base))
-            print("# %s: %s" % (name, mod.TITLE), flush=True)
-            t = Test(name, base, flavour, variant, workdir, getattr(mod, "NEEDS_KERNEL", True))
-            mod.run(t)
-            ok = not t.failures
-        except Todo as e:
-            ok, directive = False, " # TODO " + str(e)
-        except Skip as e:
-            ok, directive = True, " # SKIP " + str(e)
-        except (Failed, vm.BootError, AssertionError, KeyError) as e:
-            ok = False
-            for line in str(e).splitlines():
-                print("# %s: %s" % (name, line))
-        except Exception:
-            ok = False
-            for line in traceback.format_exc().splitlines():
-                print("# %s: %s" % (name, line))
-        secs = time.monotonic() - start
-        if t is not None:
-            with open(os.path.join(RESULTS, name + ".json"), "w") as f:
-                json.dump({"case": name, "ok": ok, "seconds": round(secs, 1),
-                           "figures": t.figures, "failures": t.failures}, f, indent=1)
+
+    def report(name, ok, directive, lines, secs):
+        """One case's block, printed whole when it ends (cases run in parallel)."""
+        number[0] += 1
+        for line in lines:
+            print(line)
         if directive.startswith(" # TODO"):
             counts["todo"] += 1
         elif directive.startswith(" # SKIP"):
             counts["skipped"] += 1
         else:
             counts["passed" if ok else "failed"] += 1
+            workdir = os.path.join(CACHE, "run", name)
             if not ok:
                 print("# %s: logs kept in %s" % (name, workdir))
             elif not args.keep:
@@ -214,9 +321,72 @@ def main():
                     for fn in files:
                         if fn == "ram":
                             os.unlink(os.path.join(root, fn))
-        print("%s %d %s%s" % ("ok" if ok else "not ok", i, name, directive),
-              flush=True)
+        print("%s %d %s%s" % ("ok" if ok else "not ok", number[0], name, directive))
         print("# %s: %.0f s" % (name, secs), flush=True)
+
+    # Cases whose feature is not in the series yet are TODO without a run.
+    pending = []
+    for c in cases:
+        name, mod, base, flavour, variant, need = c
+        if need and need not in features(base):
+            report(name, False, " # TODO %s is not in series/%s yet" % (need, base), [], 0)
+        else:
+            pending.append(c)
+    pending.sort(key=lambda c: -previous_seconds(c[0]))
+    # Kernels in the order the cases first need them.
+    kernels = []
+    for c in cases:
+        if c in pending and getattr(c[1], "NEEDS_KERNEL", True) and c[2:5] not in kernels:
+            kernels.append(c[2:5])
+    builder = Builder(kernels)
+    builder.start()
+
+    running = []                    # (Popen, case, start, log path)
+    while pending or running:
+        with builder.lock:
+            done, finished, initrd = dict(builder.done), builder.finished, builder.initrd
+        # A build keeps both cores busy: one case at a time beside it.
+        slots = max(1, args.jobs) if finished else 1
+        for c in list(pending):
+            if len(running) >= slots:
+                break
+            name, mod, base, flavour, variant, need = c
+            if getattr(mod, "NEEDS_KERNEL", True):
+                key = kernel_key(base, flavour, variant)
+                if key not in done:
+                    continue
+                if done[key] is None:
+                    pending.remove(c)
+                    report(name, False, "", ["# %s: kernel %s did not build (see above)" % (name, key)], 0)
+                    continue
+            elif not finished:
+                continue            # it may use a tree a build is still preparing
+            pending.remove(c)
+            env = dict(os.environ, LASTBOOT_KERNELS=json.dumps({k: v for k, v in done.items() if v}))
+            if initrd:
+                env["LASTBOOT_INITRD"] = initrd
+            log = os.path.join(CACHE, "run", name + ".out")
+            os.makedirs(os.path.dirname(log), exist_ok=True)
+            with open(log, "w") as out:
+                p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", name],
+                                     stdout=out, stderr=sys.stderr, env=env)
+            running.append((p, c, time.monotonic(), log))
+        time.sleep(0.2)
+        for r in list(running):
+            p, c, start, log = r
+            if p.poll() is None:
+                continue
+            running.remove(r)
+            with open(log) as f:
+                lines = f.read().splitlines()
+            os.unlink(log)
+            ok, directive = False, ""
+            if lines and lines[-1].startswith(RESULT_MARK):
+                ok, directive = json.loads(lines.pop()[len(RESULT_MARK):])
+            else:
+                lines.append("# %s: the case ended without a result (exit %d)" % (c[0], p.returncode))
+            report(c[0], ok, directive, lines, time.monotonic() - start)
+
     print("# todo: %d (features not built yet)" % counts["todo"])
     print("# wall time: %.0f s" % (time.monotonic() - run_start))
     line = "%d passed, %d failed" % (counts["passed"], counts["failed"])
