@@ -221,9 +221,20 @@ class Builder(threading.Thread):
         self.done = {}              # kernel key -> build dir, or None if it failed
         self.initrd = None
         self.finished = False
+        self.trees_ready = not kernels   # every base's tree made: the lint may run
         self.lock = threading.Lock()
 
     def run(self):
+        try:
+            self.build_all()
+        finally:
+            # Whatever went wrong, the cases still waiting must hear of it.
+            with self.lock:
+                for k in self.kernels:
+                    self.done.setdefault(kernel_key(*k), None)
+                self.finished = self.trees_ready = True
+
+    def build_all(self):
         bases = []
         for base, _, _ in self.kernels:
             if base not in bases:
@@ -238,8 +249,6 @@ class Builder(threading.Thread):
                                                stdout=subprocess.DEVNULL, stderr=sys.stderr)
         initrd_error = None
         for base, flavour, variant in self.kernels:
-            if base in fetch:
-                fetch.pop(base).wait()      # build-kernel.sh runs tree.sh itself
             try:
                 builddir = build_kernel(base, flavour, variant)
                 if initramfs is not None:
@@ -253,15 +262,16 @@ class Builder(threading.Thread):
                     raise Failed(initrd_error)
                 # Cases of one kernel run side by side: make its initramfs now.
                 vm.guest_initrd(builddir, self.initrd)
-            except (Failed, subprocess.CalledProcessError, OSError) as e:
+            except (Failed, subprocess.CalledProcessError, OSError, IndexError) as e:
                 print("[lastboot] %s" % e, file=sys.stderr, flush=True)
                 builddir = None
+            # The later bases' trees are long made by the end of the first
+            # build; from then on nothing changes a tree.
+            for p in fetch.values():
+                p.wait()
             with self.lock:
                 self.done[kernel_key(base, flavour, variant)] = builddir
-        for p in fetch.values():
-            p.wait()
-        with self.lock:
-            self.finished = True
+                self.trees_ready = True
 
 
 def previous_seconds(name):
@@ -345,6 +355,7 @@ def main():
     while pending or running:
         with builder.lock:
             done, finished, initrd = dict(builder.done), builder.finished, builder.initrd
+            trees_ready = builder.trees_ready
         # A build keeps both cores busy: one case at a time beside it.
         slots = max(1, args.jobs) if finished else 1
         for c in list(pending):
@@ -359,8 +370,8 @@ def main():
                     pending.remove(c)
                     report(name, False, "", ["# %s: kernel %s did not build (see above)" % (name, key)], 0)
                     continue
-            elif not finished:
-                continue            # it may use a tree a build is still preparing
+            elif not trees_ready:
+                continue            # it may use a tree still being made
             pending.remove(c)
             env = dict(os.environ, LASTBOOT_KERNELS=json.dumps({k: v for k, v in done.items() if v}))
             if initrd:
