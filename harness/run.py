@@ -220,8 +220,6 @@ class Builder(threading.Thread):
         self.kernels = kernels
         self.done = {}              # kernel key -> build dir, or None if it failed
         self.initrd = None
-        self.finished = False
-        self.trees_ready = not kernels   # every base's tree made: the lint may run
         self.lock = threading.Lock()
 
     def run(self):
@@ -232,7 +230,6 @@ class Builder(threading.Thread):
             with self.lock:
                 for k in self.kernels:
                     self.done.setdefault(kernel_key(*k), None)
-                self.finished = self.trees_ready = True
 
     def build_all(self):
         bases = []
@@ -247,19 +244,16 @@ class Builder(threading.Thread):
             for base in bases[1:]:
                 fetch[base] = subprocess.Popen([os.path.join(TOP, "scripts/tree.sh"), base],
                                                stdout=subprocess.DEVNULL, stderr=sys.stderr)
-        initrd_error = None
         for base, flavour, variant in self.kernels:
             try:
                 builddir = build_kernel(base, flavour, variant)
                 if initramfs is not None:
                     out = initramfs.communicate()[0]
-                    if initramfs.returncode != 0:
-                        initrd_error = "the guest initramfs did not build"
-                    else:
+                    if initramfs.returncode == 0:
                         self.initrd = out.strip().splitlines()[-1]
                     initramfs = None
-                if initrd_error:
-                    raise Failed(initrd_error)
+                if self.initrd is None:
+                    raise Failed("the guest initramfs did not build")
                 # Cases of one kernel run side by side: make its initramfs now.
                 vm.guest_initrd(builddir, self.initrd)
             except (Failed, subprocess.CalledProcessError, OSError, IndexError) as e:
@@ -267,11 +261,10 @@ class Builder(threading.Thread):
                 builddir = None
             # The later bases' trees are long made by the end of the first
             # build; from then on nothing changes a tree.
-            for p in fetch.values():
-                p.wait()
+            while fetch:
+                fetch.popitem()[1].wait()
             with self.lock:
                 self.done[kernel_key(base, flavour, variant)] = builddir
-                self.trees_ready = True
 
 
 def previous_seconds(name):
@@ -354,8 +347,10 @@ def main():
     running = []                    # (Popen, case, start, log path)
     while pending or running:
         with builder.lock:
-            done, finished, initrd = dict(builder.done), builder.finished, builder.initrd
-            trees_ready = builder.trees_ready
+            done, initrd = dict(builder.done), builder.initrd
+        finished = len(done) == len(kernels)
+        # Every tree is made once the first kernel is done: the lint may run.
+        trees_ready = bool(done) or not kernels
         # A build keeps both cores busy: one case at a time beside it.
         slots = max(1, args.jobs) if finished else 1
         for c in list(pending):
