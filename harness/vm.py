@@ -44,7 +44,9 @@ class Boot:
         self.seconds = seconds
         self.sections = parse_sections(data)
         self.panicked = "Kernel panic - not syncing" in console
-        m = re.search(r"lastboot-guest: step done rc=(\d+)", console)
+        # guest/init sends the end marker on the data port: printk cannot
+        # split it there as it can on the console.
+        m = re.search(r"^lastboot-guest: step done rc=(\d+)", data.replace("\r", ""), re.M)
         self.step_rc = int(m.group(1)) if m else None
 
     def section(self, name):
