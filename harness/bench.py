@@ -22,6 +22,9 @@ replaces their sections of BENCHMARKS.md and keeps the others.
              same kexec without it (lastboot 7.3)
   (always)   wall time of the last full make check, cold and warm, from
              the records scripts/check.sh keeps
+  ccache     CPU time of compiling a sample of a kernel's files with an
+             empty ccache in its default mode and in depend mode, against
+             plain gcc (what a cold make check pays per compiled file)
 
 Environment: ROUNDS (default 5), SIZES (MiB, default "8 64 256"),
 ONLY (some of the figure names above), KERNELS (default
@@ -299,6 +302,79 @@ def bench_check(res):
     res["check"] = out
 
 
+# --- compiling: ccache modes ---------------------------------------------------
+
+CCACHE_FILES = int(os.environ.get("CCACHE_FILES", "60"))
+
+
+def compile_commands(builddir, base, n):
+    """n compile commands spread over the C files of a built kernel, made to
+    run from builddir against the tree itself (build-kernel.sh compiles from
+    a private bind mount of it) and to write their output elsewhere."""
+    tree = os.path.join(vm.CACHE, "trees", base + "-stock")
+    mnt = os.path.join(vm.CACHE, "src", base)
+    out = os.path.join(WORK, "cc-out")
+    os.makedirs(out, exist_ok=True)
+    cmds = []
+    for d, _, files in os.walk(builddir):
+        rel = os.path.relpath(d, builddir)
+        if rel.split(os.sep)[0] in ("tools", "scripts", "modules-install", "usr"):
+            continue
+        for fn in files:
+            if not (fn.startswith(".") and fn.endswith(".o.cmd")):
+                continue
+            with open(os.path.join(d, fn)) as f:
+                m = re.match(r"savedcmd_(\S+) := ccache (gcc .* -c -o (\S+) (\S+\.c)\s*)$", f.readline())
+            if m:
+                cmd = m.group(2).replace(" -o %s " % m.group(3), " -o %s/x.o " % out, 1)
+                cmd = re.sub(r"-Wp,-MMD,\S+", "-Wp,-MMD,%s/x.d" % out, cmd)
+                cmds.append((m.group(1), cmd.replace(mnt, tree)))
+    cmds.sort()
+    step = max(1, len(cmds) // n)
+    return [c for _, c in cmds[::step][:n]]
+
+
+def compile_cpu(cmds, builddir, mode, ccdir):
+    """CPU seconds (user + system, children) of running cmds once in mode
+    plain, default or depend; ccache modes start from an empty ccdir."""
+    env = dict(os.environ, CCACHE_DIR=ccdir)
+    env.pop("CCACHE_DEPEND", None)
+    if mode == "depend":
+        env["CCACHE_DEPEND"] = "1"
+    t0 = os.times()
+    for cmd in cmds:
+        subprocess.run(("ccache " if mode != "plain" else "") + cmd, shell=True, cwd=builddir,
+                       env=env, check=True)
+    t1 = os.times()
+    return (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+
+
+def bench_ccache(res):
+    base = "6.12"
+    builddir = run.kernel_for(base, "stock", "normal")
+    cmds = compile_commands(builddir, base, CCACHE_FILES)
+    out = {"kernel": os.path.basename(builddir), "files": len(cmds),
+           "plain": [], "default": [], "depend": [], "hits": {}}
+    for r in range(ROUNDS):
+        # A different order each round, so that no mode always runs first.
+        modes = ["plain", "default", "depend"]
+        modes = modes[r % 3:] + modes[:r % 3]
+        for mode in modes:
+            ccdir = os.path.join(WORK, "ccache-" + mode)
+            subprocess.run(["rm", "-rf", ccdir], check=True)
+            out[mode].append(compile_cpu(cmds, builddir, mode, ccdir))
+            note("ccache round %d %s: %.1f s CPU for %d files" % (r + 1, mode, out[mode][-1], len(cmds)))
+            if mode != "plain" and r == 0:
+                # The same files again must all hit: the mode is a cache.
+                compile_cpu(cmds, builddir, mode, ccdir)
+                st = subprocess.run(["ccache", "--print-stats"], env=dict(os.environ, CCACHE_DIR=ccdir),
+                                    stdout=subprocess.PIPE, text=True, check=True).stdout
+                stats = dict(line.split("\t") for line in st.splitlines() if "\t" in line)
+                out["hits"][mode] = int(stats.get("direct_cache_hit", 0)) + int(stats.get("preprocessed_cache_hit", 0))
+            subprocess.run(["rm", "-rf", ccdir], check=True)
+    res["ccache"] = out
+
+
 # --- report ---------------------------------------------------------------------
 
 def ratio(a, b):
@@ -453,6 +529,29 @@ def report(res):
     w("")
     w("scripts/check.sh records each full run in `~/.cache/lastboot/make-check.{cold,warm}.json`")
     w("(cold: no kernel built before the run).")
+    w("")
+    if section(w, res, "ccache", "7. Compiling a kernel with an empty ccache"):
+        cc = res["ccache"]
+        w("Method: %d compile commands spread evenly over the C files of the" % cc["files"])
+        w("%s build (each file's command as kbuild ran it, from its" % cc["kernel"])
+        w("`.o.cmd`), run one after another on the host: with plain gcc, through")
+        w("ccache in its default mode and through ccache in depend mode")
+        w("(`CCACHE_DEPEND=1`, what scripts/lib.sh sets), each ccache mode from an")
+        w("empty cache. Figure: CPU time (user + system) of the compiles; the order")
+        w("of the modes rotates by round. A second pass of the first round checks")
+        w("that each mode then serves every file from the cache.")
+        w("")
+        p = med(cc["plain"])
+        w("| compiler | CPU (s) | / plain gcc | hits on a second pass |")
+        w("|---|---|---|---|")
+        w("| gcc | %.1f | 1.000 | - |" % p)
+        for mode in ("default", "depend"):
+            w("| ccache, %s mode, empty cache | %.1f | %.3f | %s / %d |"
+              % (mode, med(cc[mode]), ratio(med(cc[mode]), p), cc["hits"].get(mode, "-"), cc["files"]))
+        w("")
+        w("Per round (s): " + "; ".join("%s %s" % (m, ", ".join("%.1f" % x for x in cc[m]))
+                                      for m in ("plain", "default", "depend")))
+        w("")
     return "\n".join(L) + "\n"
 
 
@@ -531,7 +630,7 @@ def main():
         bench_check(res)
         write_report(res)
         return 0
-    want = set(ONLY) or {"write", "validate", "backup", "recovery", "kho"}
+    want = set(ONLY) or {"write", "validate", "backup", "recovery", "kho", "ccache"}
     os.makedirs(WORK, exist_ok=True)
     res = {"date": datetime.date.today().isoformat(), "rounds": ROUNDS}
     if "write" in want:
@@ -542,6 +641,8 @@ def main():
         bench_recovery(res)
     if "kho" in want:
         bench_kho(res)
+    if "ccache" in want:
+        bench_ccache(res)
     bench_check(res)  # only reads the records of make check
     with open(RAW, "w") as f:
         json.dump(res, f, indent=1)

@@ -5,7 +5,6 @@ after the panic notifiers ran, must not: the buffer's panic notifier
 stopped recording before it."""
 
 import _common
-import tracefile
 
 TITLE = "a panic stops the boot instance at the panic notifier"
 CASES = [("6.12", "stock"), ("6.12", "lastboot")]
