@@ -8,8 +8,8 @@ CACHE=${LASTBOOT_CACHE:-$HOME/.cache/lastboot}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 export CCACHE_BASEDIR=$CACHE
 # Depend mode: on a miss the compiler runs once, without the two extra
-# preprocessor passes of the default mode (a cold build of a small kernel
-# spends about a third more CPU with them; see BENCHMARKS.md).
+# preprocessor passes of the default mode (from an empty cache: 1.57 times
+# plain gcc's CPU in default mode, 1.09 in depend mode; make bench, figure 7).
 export CCACHE_DEPEND=1
 
 GIT_ID=(-c user.name=lastboot -c user.email=lastboot@localhost)
