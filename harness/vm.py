@@ -96,7 +96,7 @@ def parse_sections(data):
 
 class Guest:
     def __init__(self, workdir, kernel, initrd, mem_mb=1024, smp=2, maxcpus=None,
-                 debug=False, monitor=False):
+                 debug=False, monitor=False, prealloc=False):
         self.workdir = workdir
         self.kernel = kernel
         self.initrd = initrd
@@ -105,7 +105,17 @@ class Guest:
         self.maxcpus = maxcpus
         self.debug = debug
         self.monitor = monitor
-        self.ram = os.path.join(workdir, "ram")
+        # QEMU maps the RAM file in lazily: the first guest access to a page
+        # costs a host page fault (and, for a write to a hole, a block of
+        # the file), which real memory does not.  prealloc=True populates it
+        # all when QEMU starts, for timings of the guest's own work, and
+        # keeps it in /dev/shm: populating dirties every page, and the host
+        # would write a file on disk back while the guest is being timed.
+        self.prealloc = prealloc
+        if prealloc:
+            self.ram = "/dev/shm/lastboot-%d-%s.ram" % (os.getpid(), os.path.basename(workdir))
+        else:
+            self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
         os.makedirs(workdir, exist_ok=True)
         if os.path.exists(self.ram):
@@ -120,7 +130,8 @@ class Guest:
             # 5-level paging under TCG (see SPEC); harmless for the others.
             "-cpu", "max,la57=off" if self.debug else "qemu64",
             "-m", "%dM" % self.mem_mb,
-            "-object", "memory-backend-file,id=ram0,size=%dM,share=on,mem-path=%s" % (self.mem_mb, self.ram),
+            "-object", "memory-backend-file,id=ram0,size=%dM,share=on,mem-path=%s%s"
+            % (self.mem_mb, self.ram, ",prealloc=on" if self.prealloc else ""),
             "-machine", "pc,memory-backend=ram0",
             "-smp", smp,
             "-kernel", self.kernel, "-initrd", self.initrd,
@@ -229,6 +240,9 @@ class Guest:
             return f.read(size)
 
     def write_phys(self, addr, data):
+        if not os.path.exists(self.ram):  # before the first boot: RAM is zeros
+            with open(self.ram, "wb") as f:
+                f.truncate(self.mem_mb << 20)
         with open(self.ram, "r+b") as f:
             f.seek(addr)
             f.write(data)
