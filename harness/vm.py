@@ -6,6 +6,7 @@ kernel left there, and the host can read or damage it in between (guest
 physical address == file offset, RAM stays below the PCI hole).
 """
 
+import atexit
 import base64
 import gzip
 import os
@@ -114,6 +115,7 @@ class Guest:
         self.prealloc = prealloc
         if prealloc:
             self.ram = "/dev/shm/lastboot-%d-%s.ram" % (os.getpid(), os.path.basename(workdir))
+            atexit.register(self.cleanup)  # it holds host memory: never leave it
         else:
             self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
