@@ -219,7 +219,7 @@ def bench_validate(res, with_backup):
                     note("backup %s round %d: %.1f ms, memcpy of the region %.1f ms"
                          % (key, r + 1, row["backup_ms"], row["memcpy_full_ms"]))
                 braw[key] = brows
-            g.cleanup()
+                g.cleanup()
 
 
 # --- pstore over KHO ------------------------------------------------------------

@@ -120,8 +120,7 @@ class Guest:
             self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
         os.makedirs(workdir, exist_ok=True)
-        if os.path.exists(self.ram):
-            os.unlink(self.ram)
+        self.cleanup()  # a RAM file left by an earlier run is not this guest's
         self.proc = None
 
     def qemu_args(self, step_file, console, data, cmdline):
