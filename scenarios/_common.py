@@ -45,9 +45,9 @@ def record_and_crash(t, g, seconds=2, cmdline=RECORD_CMDLINE, prelude=""):
     return b, rec
 
 
-def read_back(t, g):
+def read_back(t, g, cmdline=READ_CMDLINE):
     """Boot 2 on the same RAM: read the boot instance.  Returns (boot, Trace)."""
-    b = g.boot(READ_STEP, READ_CMDLINE, timeout=180)
+    b = g.boot(READ_STEP, cmdline, timeout=180)
     return b, tracefile.Trace(b.section("recovered"))
 
 
