@@ -61,11 +61,11 @@ cd /tmp
 emit extract sh -c "trace-cmd extract -B backup -o /tmp/backup.dat; echo extract-rc=\\$?"
 emit report trace-cmd report -i /tmp/backup.dat
 n=0
-while [ -d $B ] && [ $n -lt 100 ]; do usleep 100000; n=$((n + 1)); done
+while [ -d $B ] && [ $n -lt 300 ]; do usleep 100000; n=$((n + 1)); done
 emit gone sh -c "test ! -d $B && echo gone || echo present"
 # The directory goes just before the copy is freed
 n=0
-while [ $(vm_kb) -gt $want ] && [ $n -lt 100 ]; do usleep 100000; n=$((n + 1)); done
+while [ $(vm_kb) -gt $want ] && [ $n -lt 300 ]; do usleep 100000; n=$((n + 1)); done
 emit vmalloc_after grep VmallocUsed /proc/meminfo
 mkdir -p /ftrace && cd /ftrace
 base64 -d <<'LASTBOOT_EOF' | tar -xz
