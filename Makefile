@@ -28,7 +28,7 @@ demo:
 check:
 	@scripts/check.sh
 
-# make bench [ROUNDS=5] [SIZES="8 64 256"] [ONLY="write validate backup recovery kho ccache"]
+# make bench [ROUNDS=5] [SIZES="8 64 256"] [ONLY="write validate backup recovery kho ccache thp"]
 bench:
 	@ROUNDS=$(or $(ROUNDS),5) SIZES="$(or $(SIZES),8 64 256)" ONLY="$(ONLY)" scripts/bench.sh
 

@@ -25,6 +25,8 @@ replaces their sections of BENCHMARKS.md and keeps the others.
   ccache     CPU time of compiling a sample of a kernel's files with an
              empty ccache in its default mode and in depend mode, against
              plain gcc (what a cold make check pays per compiled file)
+  thp        CPU time of the same compiles with transparent huge pages on
+             madvise and on always (what .ci/run sets)
 
 Environment: ROUNDS (default 5), SIZES (MiB, default "8 64 256"),
 ONLY (some of the figure names above), KERNELS (default
@@ -136,13 +138,20 @@ def stamp(console, pattern, after=0.0):
 
 def validation_ms(console):
     """CPU 0's part is validated at trace_init, right after the region is
-    mapped; CPU 1's when it is brought up.  Both spans include setting up
-    the buffer's page descriptors, which a memcpy does not do."""
+    mapped: the span from that line to the validation's.  It includes
+    setting up the buffer's page descriptors, which a memcpy does not do."""
     t0 = stamp(console, r"Tracing: mapped boot instance boot_map")
-    v0 = stamp(console, r"Ring buffer meta \[0\] is from previous boot", t0) - t0
+    return 1000 * (stamp(console, r"Ring buffer meta \[0\] is from previous boot", t0) - t0)
+
+
+def bringup_ms(console):
+    """CPU 1's part is validated by a CPU hotplug prepare callback, among
+    the others that run for CPU 1 (its kernel threads, workqueues, ...)
+    before the boot CPU kicks it: the span from the start of bringing up
+    the secondary CPUs to the kick.  The figure is this span with the boot
+    instance minus the span of a boot without it."""
     t1 = stamp(console, r"smp: Bringing up secondary CPUs")
-    v1 = stamp(console, r"Ring buffer meta \[1\] is from previous boot", t1) - t1
-    return 1000 * v0, 1000 * v1
+    return 1000 * (stamp(console, r"x86: Booting SMP configuration", t1) - t1)
 
 
 def backup_ms(console):
@@ -176,7 +185,8 @@ def bench_validate(res, with_backup):
     for size in SIZES:
         for base, fl in KERNELS:
             key = "%s-%s %d" % (base, fl, size)
-            reserve = "reserve_mem=%dM:4096:trace trace_instance=boot_map@trace" % size
+            region_only = "reserve_mem=%dM:4096:trace" % size
+            reserve = region_only + " trace_instance=boot_map@trace"
             g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 2 * size)
             b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
             region = ringbuf.find_region(b.console, "boot_map")
@@ -189,19 +199,27 @@ def bench_validate(res, with_backup):
             with open(g.ram, "rb") as f:
                 f.seek(region[0])
                 saved = f.read(region[1])
-            cmd = reserve + " tsc_early_khz=%d" % tsc_khz(b.console)
+            tsc = " tsc_early_khz=%d" % tsc_khz(b.console)
+            cmd = reserve + tsc
             step = READ_STEP.format(half=size << 19, full=size << 20)
             rows = []
             for r in range(ROUNDS):
                 g.write_phys(region[0], saved)  # every round reads the same region
                 rb = g.boot(step, cmd, timeout=300)
-                v0, v1 = validation_ms(rb.console)
-                row = {"cpu0_ms": v0, "cpu1_ms": v1, "memcpy_half_ms": memcpy_ms(rb.section("memcpy_half")),
+                # The same boot without the instance: what bringing up CPU 1
+                # costs when there is nothing to validate.
+                plain = g.boot("true", region_only + tsc, timeout=300)
+                up, up_plain = bringup_ms(rb.console), bringup_ms(plain.console)
+                row = {"cpu0_ms": validation_ms(rb.console), "cpu1_ms": up - up_plain,
+                       "bringup_ms": up, "bringup_plain_ms": up_plain,
+                       "memcpy_half_ms": memcpy_ms(rb.section("memcpy_half")),
                        "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
                        "entries": [int(x) for x in re.findall(r"entries: (\d+)", rb.section("stats"))]}
                 rows.append(row)
-                note("validate %s round %d: CPU0 %.1f ms, CPU1 %.1f ms, memcpy of half %.1f ms, entries %s"
-                     % (key, r + 1, v0, v1, row["memcpy_half_ms"], row["entries"]))
+                note("validate %s round %d: CPU0 %.1f ms, CPU1 %.1f ms (bring-up %.1f - %.1f), "
+                     "memcpy of half %.1f ms, entries %s"
+                     % (key, r + 1, row["cpu0_ms"], row["cpu1_ms"], up, up_plain, row["memcpy_half_ms"],
+                        row["entries"]))
             raw[key] = rows
             g.cleanup()
             if with_backup and fl == "lastboot":
@@ -343,7 +361,9 @@ def compile_commands(builddir, base, n):
 def compile_cpu(cmds, builddir, mode, ccdir):
     """CPU seconds (user + system, children) of running cmds once in mode
     plain, default or depend; ccache modes start from an empty ccdir."""
-    env = dict(os.environ, CCACHE_DIR=ccdir)
+    env = dict(os.environ)
+    if ccdir:
+        env["CCACHE_DIR"] = ccdir
     env.pop("CCACHE_DEPEND", None)
     if mode == "depend":
         env["CCACHE_DEPEND"] = "1"
@@ -379,6 +399,35 @@ def bench_ccache(res):
                 out["hits"][mode] = int(stats.get("direct_cache_hit", 0)) + int(stats.get("preprocessed_cache_hit", 0))
             subprocess.run(["rm", "-rf", ccdir], check=True)
     res["ccache"] = out
+
+
+THP = "/sys/kernel/mm/transparent_hugepage/enabled"
+
+
+def bench_thp(res):
+    """The same compile sample as figure 7, plain gcc, with transparent huge
+    pages on madvise (Debian's default) and on always (what .ci/run sets),
+    alternating; the machine's setting is put back at the end."""
+    if not os.access(THP, os.W_OK):
+        note("thp: %s is not writable here, figure skipped" % THP)
+        return
+    with open(THP) as f:
+        old = re.search(r"\[(\w+)\]", f.read()).group(1)
+    base = "6.12"
+    builddir = run.kernel_for(base, "stock", "normal")
+    cmds = compile_commands(builddir, base, CCACHE_FILES)
+    out = {"kernel": os.path.basename(builddir), "files": len(cmds), "madvise": [], "always": []}
+    try:
+        for r in range(ROUNDS):
+            for mode in (("madvise", "always") if r % 2 == 0 else ("always", "madvise")):
+                with open(THP, "w") as f:
+                    f.write(mode)
+                out[mode].append(compile_cpu(cmds, builddir, "plain", None))
+                note("thp round %d %s: %.1f s CPU for %d files" % (r + 1, mode, out[mode][-1], len(cmds)))
+    finally:
+        with open(THP, "w") as f:
+            f.write(old)
+    res["thp"] = out
 
 
 # --- report ---------------------------------------------------------------------
@@ -449,23 +498,31 @@ def report(res):
         w("and panics. The host saves the region from the RAM file; each round")
         w("writes it back and warm-boots on it with `tsc_early_khz=` (so that")
         w("printk time stamps run from the start). Validation time per CPU, from")
-        w("the console time stamps: CPU 0 from `Tracing: mapped boot instance` to")
-        w("`Ring buffer meta [0] is from previous boot`, CPU 1 from `smp: Bringing up")
-        w("secondary CPUs` to `Ring buffer meta [1] is from previous boot`. Both")
-        w("spans include allocating the buffer's page descriptors, so the figure is")
-        w("an upper bound of the validation itself. Reference: `lastboot-memcpy`")
+        w("the console time stamps. CPU 0: from `Tracing: mapped boot instance` to")
+        w("`Ring buffer meta [0] is from previous boot`. CPU 1's part is validated")
+        w("by a CPU hotplug prepare callback, among the others run for CPU 1 before")
+        w("it is started (its kernel threads, workqueues, ...): each round also")
+        w("boots the same kernel with the same `reserve_mem=` but no boot instance,")
+        w("and CPU 1's figure is the span from `smp: Bringing up secondary CPUs` to")
+        w("`x86: Booting SMP configuration` with the instance minus the same span")
+        w("without it (both columns below).")
+        w("Both figures include allocating the buffer's page descriptors, so they")
+        w("are an upper bound of the validation itself. Reference: `lastboot-memcpy`")
         w("(guest/memcpy.c), a memcpy of half the region (one CPU's part) in the")
         w("same guest, median of 5.")
         w("")
-        w("| region | kernel | CPU 0 (ms) | CPU 1 (ms) | memcpy of one CPU's part (ms) | ratio (CPU 1 / memcpy) | events before the crash | events kept |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("| region | kernel | CPU 0 (ms) | CPU 1 (ms) | CPU 1 bring-up with / without the instance (ms) "
+          "| memcpy of one CPU's part (ms) | ratio (CPU 1 / memcpy) | events before the crash | events kept |")
+        w("|---|---|---|---|---|---|---|---|---|")
         for key, rows in res["validate"].items():
             kern, size = key.split()
             c0, c1 = med([r["cpu0_ms"] for r in rows]), med([r["cpu1_ms"] for r in rows])
+            up = "%.1f / %.1f" % (med([r["bringup_ms"] for r in rows]), med([r["bringup_plain_ms"] for r in rows])) \
+                if "bringup_ms" in rows[0] else "-"
             mc = med([r["memcpy_half_ms"] for r in rows])
             filled = res.get("filled", {}).get(key)
-            w("| %s MiB | %s | %.1f | %.1f | %.1f | **%.2f** | %s | %s |"
-              % (size, kern, c0, c1, mc, ratio(c1, mc), " + ".join(str(e) for e in filled) if filled else "?",
+            w("| %s MiB | %s | %.1f | %.1f | %s | %.1f | **%.2f** | %s | %s |"
+              % (size, kern, c0, c1, up, mc, ratio(c1, mc), " + ".join(str(e) for e in filled) if filled else "?",
                  " + ".join(str(e) for e in rows[-1]["entries"])))
         w("")
         lost = []
@@ -560,6 +617,27 @@ def report(res):
         w("Per round (s): " + "; ".join("%s %s" % (m, ", ".join("%.1f" % x for x in cc[m]))
                                       for m in ("plain", "default", "depend")))
         w("")
+    if section(w, res, "thp", "8. Compiling with transparent huge pages"):
+        th = res["thp"]
+        w("Method: the %d compile commands of figure 7 (%s), plain gcc, run" % (th["files"], th["kernel"]))
+        w("with transparent huge pages on `madvise` (Debian's default: only memory")
+        w("a program asks for gets huge pages, and gcc asks for none) and on")
+        w("`always`, the two alternating, the first one alternating by round. Figure:")
+        w("CPU time (user + system) of the compiles. The build machine is a")
+        w("paravirtualized VM (`Hypervisor detected: PVM`) where a TLB miss or a")
+        w("page fault costs far more than on bare metal; huge pages make both")
+        w("rarer. `.ci/run` sets `always` for the CI run; make check leaves the")
+        w("setting alone.")
+        w("")
+        m, a = med(th["madvise"]), med(th["always"])
+        w("| transparent huge pages | CPU (s) | / madvise |")
+        w("|---|---|---|")
+        w("| madvise | %.1f | 1.000 |" % m)
+        w("| always | %.1f | **%.3f** |" % (a, ratio(a, m)))
+        w("")
+        w("Per round (s): " + "; ".join("%s %s" % (k, ", ".join("%.1f" % x for x in th[k]))
+                                      for k in ("madvise", "always")))
+        w("")
     return "\n".join(L) + "\n"
 
 
@@ -638,7 +716,7 @@ def main():
         bench_check(res)
         write_report(res)
         return 0
-    want = set(ONLY) or {"write", "validate", "backup", "recovery", "kho", "ccache"}
+    want = set(ONLY) or {"write", "validate", "backup", "recovery", "kho", "ccache", "thp"}
     os.makedirs(WORK, exist_ok=True)
     res = {"date": datetime.date.today().isoformat(), "rounds": ROUNDS}
     if "write" in want:
@@ -651,6 +729,8 @@ def main():
         bench_kho(res)
     if "ccache" in want:
         bench_ccache(res)
+    if "thp" in want:
+        bench_thp(res)
     bench_check(res)  # only reads the records of make check
     with open(RAW, "w") as f:
         json.dump(res, f, indent=1)
