@@ -1,5 +1,5 @@
 """Large region: the crash recovery scenario on a boot instance whose
-per-CPU part holds more sub-buffers (90112, 352 MiB) than a kmalloc()
+per-CPU part holds more sub-buffers (about 90000 in 352 MiB) than a kmalloc()
 array of a few dozen bytes per sub-buffer fits in (KMALLOC_MAX_SIZE,
 4 MiB here).  Whatever the validation keeps per sub-buffer must not cost
 the previous boot's trace when the region is large: lastboot once lost
