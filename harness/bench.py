@@ -588,12 +588,14 @@ def report(res):
     for state in ("cold", "warm"):
         if state in ck:
             c = ck[state]
-            w("- `make check` %s: %d s wall, %s (%s)" % (state, c["seconds"], c["result"], c["date"]))
+            thp = ", transparent huge pages %s" % c["thp"] if c.get("thp") else ""
+            w("- `make check` %s: %d s wall, %s (%s%s)" % (state, c["seconds"], c["result"], c["date"], thp))
         else:
             w("- `make check` %s: not recorded on this machine" % state)
     w("")
     w("scripts/check.sh records each full run in `~/.cache/lastboot/make-check.{cold,warm}.json`")
-    w("(cold: no kernel built before the run).")
+    w("(cold: no kernel built before the run). CI runs it through `.ci/run`, which")
+    w("sets transparent huge pages to `always` for the run (figure 8).")
     w("")
     if section(w, res, "ccache", "7. Compiling a kernel with an empty ccache"):
         cc = res["ccache"]
