@@ -40,6 +40,66 @@ series_patches() {
 	find "$TOP/series/$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort
 }
 
+# apply_series TREE PATCH...: reset TREE to its base (tag lastboot-base) and
+# git am PATCH... onto it; the head this makes is remembered, so that a
+# later series may replace a stack that is still ours (see sync_series).
+apply_series() {
+	local tree=$1 p
+	shift
+	git -C "$tree" reset -q --hard lastboot-base
+	rm -f "$tree/.git/lastboot-applied"
+	for p in "$@"; do
+		git "${GIT_ID[@]}" -C "$tree" am -q --keep-cr "$p" >/dev/null 2>&1 || {
+			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			git -C "$tree" reset -q --hard lastboot-base
+			die "${p#"$TOP"/} does not apply on the base of $tree"
+		}
+	done
+	git -C "$tree" rev-parse HEAD >"$tree/.git/lastboot-applied"
+}
+
+# sync_series TREE PATCH...: make TREE's commits on its base be PATCH...
+# A stack this function applied and nobody touched since is replaced when
+# the series changed (a pull, a stale cache).  Commits or uncommitted
+# changes of a developer are built as they are, with a warning, unless
+# LASTBOOT_FROM_SERIES=1 (make check, make demo: they test the series):
+# then they are kept on a branch lastboot-saved-<time> and in the stash,
+# and the series is applied.
+sync_series() {
+	local tree=$1 head applied ids_tree ids_series dirty saved
+	shift
+	ids_tree=$(git -C "$tree" log -p --reverse lastboot-base..HEAD | git patch-id --stable | awk '{print $1}')
+	ids_series=$( (($#)) && cat "$@" | git patch-id --stable | awk '{print $1}' || true)
+	dirty=$(git -C "$tree" status --porcelain -uno)
+	head=$(git -C "$tree" rev-parse HEAD)
+	if [[ $ids_tree == "$ids_series" && -z $dirty ]]; then
+		# The tree is the series (applied, or exported from it): ours.
+		echo "$head" >"$tree/.git/lastboot-applied"
+		return 0
+	fi
+	applied=$(cat "$tree/.git/lastboot-applied" 2>/dev/null || git -C "$tree" rev-parse lastboot-base)
+	if [[ $head == "$applied" && -z $dirty ]]; then
+		say "applying the $# patches of the series to $tree"
+		apply_series "$tree" "$@"
+		return 0
+	fi
+	if [[ ${LASTBOOT_FROM_SERIES:-0} != 1 ]]; then
+		warn "$tree differs from the series: building it as it is (make export writes its commits back)"
+		return 0
+	fi
+	saved=lastboot-saved-$(date +%Y%m%d-%H%M%S)
+	if [[ -n $dirty ]]; then
+		git "${GIT_ID[@]}" -C "$tree" stash push -q -m "$saved: uncommitted changes"
+		say "uncommitted changes of $tree kept in its stash ($saved)"
+	fi
+	if [[ $ids_tree != "$ids_series" ]]; then
+		git -C "$tree" branch "$saved" "$head"
+		say "commits of $tree that differ from the series kept on branch $saved"
+	fi
+	say "applying the $# patches of the series to $tree"
+	apply_series "$tree" "$@"
+}
+
 # Run a command with a progress line every 30 s so long steps show life.
 with_progress() {
 	local what=$1; shift

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make the kernel tree of a base: unpack the verified Debian source package,
 # import it as one base commit (tag lastboot-base), apply series/<base>/ with
-# git am, and keep a detached worktree of the stock base beside it.
+# git am (again when the series changed; see sync_series in lib.sh), and
+# keep a detached worktree of the stock base beside it.
 # Usage: tree.sh BASE
 . "$(dirname "$0")/lib.sh"
 load_pin "${1:?usage: tree.sh BASE}"
@@ -34,25 +35,11 @@ have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
 [[ $have == "$(basename "$deb")" ]] \
 	|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it"
 
+# Steps that run side by side (a build, the series lint) may each call this.
+exec {lock}>"$CACHE/trees/.$BASE.lock"
+flock "$lock"
 mapfile -t patches < <(series_patches "$BASE")
-if [[ $(git -C "$TREE" rev-parse HEAD) == $(git -C "$TREE" rev-parse lastboot-base) ]]; then
-	if (( ${#patches[@]} )); then
-		say "applying ${#patches[@]} patches of series/$BASE"
-		for p in "${patches[@]}"; do
-			git -C "$TREE" am -q --keep-cr "$p" >/dev/null 2>&1 || {
-				git -C "$TREE" am --abort >/dev/null 2>&1 || true
-				git -C "$TREE" reset -q --hard lastboot-base
-				die "series/$BASE/$(basename "$p") does not apply on $(basename "$deb")"
-			}
-		done
-	fi
-else
-	# A developer's tree with commits on top: leave it, but say if it differs.
-	ids_tree=$(git -C "$TREE" log -p --reverse lastboot-base..HEAD | git patch-id --stable | awk '{print $1}')
-	ids_series=$( (( ${#patches[@]} )) && cat "${patches[@]}" | git patch-id --stable | awk '{print $1}' || true)
-	[[ $ids_tree == "$ids_series" ]] \
-		|| say "note: $TREE has commits that differ from series/$BASE (make export BASE=$BASE writes them back)"
-fi
+sync_series "$TREE" "${patches[@]}"
 
 if [[ ! -d $STOCK ]]; then
 	git -C "$TREE" worktree prune
