@@ -31,6 +31,7 @@ load_pin() {
 	# shellcheck source=/dev/null
 	. "$pin"
 	BASE=$base
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	TREE=$CACHE/trees/$BASE
 }
 
@@ -152,5 +153,6 @@ need_packages() {
 	exec {lock}>&-
 }
 
+# shellcheck disable=SC2034 # for the scripts that source this file
 HOST_PACKAGES=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils zstd
 	ccache kmod qemu-system-x86 busybox-static trace-cmd kexec-tools python3 git rsync)
