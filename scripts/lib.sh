@@ -63,7 +63,7 @@ apply_series() {
 # A stack this function applied and nobody touched since is replaced when
 # the series changed (a pull, a stale cache).  Commits or uncommitted
 # changes of a developer are built as they are, with a warning, unless
-# LASTBOOT_FROM_SERIES=1 (make check, make demo: they test the series):
+# LASTBOOT_FROM_SERIES=1 (make check, demo and bench: they use the series):
 # then they are kept on a branch lastboot-saved-<time> and in the stash,
 # and the series is applied.
 sync_series() {
