@@ -6,7 +6,8 @@ built and tested a stale series that way). A developer's own commits and
 uncommitted changes are built as they are, with a warning; with
 LASTBOOT_FROM_SERIES=1 (make check, make demo, make bench) they are kept on a
 branch and in the stash, and the series is applied. A patch that does not
-apply is named, and the tree is left on its base.
+apply is named, and the tree is left on its base. A tree made from another
+source package than the pinned one is moved aside whole.
 
 Runs the functions scripts/tree.sh uses on a small git repository."""
 
@@ -28,13 +29,17 @@ def git(tree, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True).stdout
 
 
-def sync(t, tree, patches, from_series=False):
-    """sync_series TREE PATCH... as tree.sh calls it: (exit code, stderr)."""
+def lib(t, func, *args, from_series=False):
+    """A function of scripts/lib.sh as tree.sh calls it: (exit code, stderr)."""
     env = dict(os.environ, LASTBOOT_CACHE=os.path.join(t.workdir, "cache"),
                LASTBOOT_FROM_SERIES="1" if from_series else "0")
-    p = subprocess.run(["bash", "-c", '. "$0"; sync_series "$@"', LIB, tree, *patches],
+    p = subprocess.run(["bash", "-c", '. "$0"; "$@"', LIB, func, *args],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return p.returncode, p.stderr
+
+
+def sync(t, tree, patches, from_series=False):
+    return lib(t, "sync_series", tree, *patches, from_series=from_series)
 
 
 def content(tree, rev=None):
@@ -122,3 +127,17 @@ def run(t):
     rc, err = sync(t, tree, new)
     t.expect(rc == 0 and content(tree) == base_only + ["four", "FIVE"],
              "after a failed series, the good one is not applied again")
+
+    # The pin moved on: the tree is moved aside whole, its stock worktree goes.
+    stock = tree + "-stock"
+    shutil.rmtree(stock, ignore_errors=True)
+    git(tree, "worktree", "add", "-q", "--detach", stock, "lastboot-base")
+    head = git(tree, "rev-parse", "HEAD").strip()
+    rc, err = lib(t, "set_aside_tree", tree, stock, "linux-source-6.12_6.12.1-1_all.deb")
+    moved = glob.glob(glob.escape(tree) + ".from-linux-source-6.12_6.12.1-1-*")
+    t.expect(rc == 0 and not os.path.exists(tree) and not os.path.exists(stock),
+             "a tree of another package is still in place (%s)" % err.strip())
+    t.expect(len(moved) == 1 and git(moved[0], "rev-parse", "HEAD").strip() == head
+             and len(git(moved[0], "worktree", "list").splitlines()) == 1,
+             "the tree of another package was not kept whole, its worktrees pruned: %s" % moved)
+    t.note("tree of another package: " + err.strip().splitlines()[1].replace("[lastboot] ", ""))

@@ -101,6 +101,18 @@ sync_series() {
 	apply_series "$tree" "$@"
 }
 
+# set_aside_tree TREE STOCK DEB: move TREE, made from the package DEB, out of
+# the way to TREE.from-<package>-<time>, everything in it kept; its stock
+# worktree STOCK, which holds nothing of its own, is removed.
+set_aside_tree() {
+	local tree=$1 stock=$2 old
+	old=$tree.from-${3%_all.deb}-$(date +%Y%m%d-%H%M%S)
+	git -C "$tree" worktree remove --force "$stock" >/dev/null 2>&1 || rm -rf "$stock"
+	mv "$tree" "$old"
+	git -C "$old" worktree prune
+	warn "$tree was made from ${3:-an unknown package}, not from the pinned one: moved to $old"
+}
+
 # Run a command with a progress line every 30 s so long steps show life.
 with_progress() {
 	local what=$1; shift

@@ -8,8 +8,20 @@
 load_pin "${1:?usage: tree.sh BASE}"
 need_packages "${HOST_PACKAGES[@]}"
 
+# Steps that run side by side (a build, the series lint) may each call this.
+mkdir -p "$CACHE/trees"
+exec {lock}>"$CACHE/trees/.$BASE.lock"
+flock "$lock"
+
 deb=$("$TOP/scripts/fetch-base.sh" "$BASE")
 STOCK=$CACHE/trees/$BASE-stock
+
+# A tree made from another package (the pin moved on, or the archive lost
+# the pinned version): make check, demo and bench set it aside.
+have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
+if [[ -d $TREE/.git && $have != "$(basename "$deb")" && ${LASTBOOT_FROM_SERIES:-0} == 1 ]]; then
+	set_aside_tree "$TREE" "$STOCK" "$have"
+fi
 
 if [[ ! -d $TREE/.git ]]; then
 	tmp=$CACHE/trees/.unpack-$BASE
@@ -33,11 +45,8 @@ fi
 
 have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
 [[ $have == "$(basename "$deb")" ]] \
-	|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it"
+	|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it (make check sets it aside itself)"
 
-# Steps that run side by side (a build, the series lint) may each call this.
-exec {lock}>"$CACHE/trees/.$BASE.lock"
-flock "$lock"
 mapfile -t patches < <(series_patches "$BASE")
 sync_series "$TREE" "${patches[@]}"
 
