@@ -3,9 +3,7 @@
 # run every scenario and the series lint; the runner prints KTAP and the
 # final "N passed, N failed" line.
 . "$(dirname "$0")/lib.sh"
-# The kernels are built from series/ as it is in the repository: a tree
-# that differs is put back on the series (its own work kept; sync_series).
-export LASTBOOT_FROM_SERIES=${LASTBOOT_FROM_SERIES:-1}
+use_series
 # Cold: no kernel built yet on this machine (make bench reports both).
 state=warm
 [[ -n $(ls -A "$CACHE/build" 2>/dev/null) ]] || state=cold

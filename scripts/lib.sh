@@ -41,6 +41,12 @@ series_patches() {
 	find "$TOP/series/$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-cover-letter.patch' | sort
 }
 
+# use_series: make check, demo and bench build series/ as it is in the
+# repository: a tree that differs is put back on the series, its own work
+# kept (sync_series, set_aside_tree).  LASTBOOT_FROM_SERIES=0 in the
+# environment builds the tree as it is instead.
+use_series() { export LASTBOOT_FROM_SERIES=${LASTBOOT_FROM_SERIES:-1}; }
+
 # apply_series TREE PATCH...: reset TREE to its base (tag lastboot-base) and
 # git am PATCH... onto it; the head this makes is remembered, so that a
 # later series may replace a stack that is still ours (see sync_series).

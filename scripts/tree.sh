@@ -17,9 +17,12 @@ deb=$("$TOP/scripts/fetch-base.sh" "$BASE")
 STOCK=$CACHE/trees/$BASE-stock
 
 # A tree made from another package (the pin moved on, or the archive lost
-# the pinned version): make check, demo and bench set it aside.
+# the pinned version) stops here; make check, demo and bench set it aside
+# and make a new one.
 have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
-if [[ -d $TREE/.git && $have != "$(basename "$deb")" && ${LASTBOOT_FROM_SERIES:-0} == 1 ]]; then
+if [[ -d $TREE/.git && $have != "$(basename "$deb")" ]]; then
+	[[ ${LASTBOOT_FROM_SERIES:-0} == 1 ]] \
+		|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it (make check sets it aside itself)"
 	set_aside_tree "$TREE" "$STOCK" "$have"
 fi
 
@@ -42,10 +45,6 @@ if [[ ! -d $TREE/.git ]]; then
 	mv "$src" "$TREE"
 	rm -rf "$tmp"
 fi
-
-have=$(cat "$TREE/.git/lastboot-deb" 2>/dev/null || true)
-[[ $have == "$(basename "$deb")" ]] \
-	|| die "$TREE was made from $have, the pin now gives $(basename "$deb"); remove the tree to rebuild it (make check sets it aside itself)"
 
 mapfile -t patches < <(series_patches "$BASE")
 sync_series "$TREE" "${patches[@]}"
