@@ -11,7 +11,8 @@ IMG=$OUT/base.cpio.gz
 BINS=(/usr/bin/trace-cmd /usr/sbin/kexec)
 PLUGINS=/usr/lib/x86_64-linux-gnu/traceevent/plugins
 
-key=$( (cat "$0" "$TOP"/guest/* /bin/busybox "${BINS[@]}") | sha256sum | cut -c1-16)
+# guest/kmemcpy is a kernel module, built with each kernel, not packed here.
+key=$( (cat "$0" "$TOP"/guest/*.* "$TOP"/guest/init /bin/busybox "${BINS[@]}") | sha256sum | cut -c1-16)
 if [[ -f $IMG && $(cat "$OUT/.key" 2>/dev/null) == "$key" ]]; then
 	echo "$IMG"
 	exit 0

@@ -34,7 +34,7 @@ if [[ ! -f $OUT/.config && -f $SIBLING/.lastboot-key ]]; then
 	say "starting $BASE-$FLAVOUR-$VARIANT from a copy of $BASE-$other-$VARIANT"
 	rm -rf "$OUT"
 	cp -a "$SIBLING" "$OUT"
-	rm -rf "$OUT/.lastboot-key" "$OUT/.lastboot-frags" "$OUT/modules-install"
+	rm -rf "$OUT/.lastboot-key" "$OUT/.lastboot-frags" "$OUT/modules-install" "$OUT/.lastboot-kmemcpy-key"
 	git -C "$TREE" diff --no-renames --name-only lastboot-base | while IFS= read -r f; do
 		[[ ! -e $SRC/$f ]] || touch "$SRC/$f"
 	done
@@ -46,14 +46,6 @@ frags=("$TOP/configs/common.config" "$TOP/configs/$BASE.config")
 [[ $FLAVOUR == lastboot && -f $TOP/series/$BASE/config ]] && frags+=("$TOP/series/$BASE/config")
 [[ $VARIANT == normal ]] || frags+=("$TOP/configs/$VARIANT.config")
 
-# Skip make entirely when neither the sources nor the fragments changed.
-key=$( (git -C "$SRC" rev-parse HEAD; git -C "$SRC" diff HEAD; cat "${frags[@]}") | sha256sum | cut -c1-16)
-if [[ -f $OUT/arch/x86/boot/bzImage && $(cat "$OUT/.lastboot-key" 2>/dev/null) == "$key" ]]; then
-	say "kernel $BASE-$FLAVOUR-$VARIANT is up to date"
-	echo "$OUT"
-	exit 0
-fi
-
 # Both flavours are built from the same path, $CACHE/src/<base>, a private
 # bind mount of the tree being built: compiler command lines are then the
 # same for stock and lastboot, so ccache serves every file the series leaves
@@ -62,23 +54,49 @@ MNT=$CACHE/src/$BASE
 mkdir -p "$MNT"
 MAKE=(unshare -m --propagation private sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' "$SRC" "$MNT"
 	make -s -C "$MNT" O="$OUT" -j3 CC="ccache gcc" HOSTCC="ccache gcc")
-fragkey=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
-if [[ ! -f $OUT/.config || $(cat "$OUT/.lastboot-frags" 2>/dev/null) != "$fragkey" ]]; then
-	say "configuring $BASE-$FLAVOUR-$VARIANT: tinyconfig + ${frags[*]##*/}"
-	"${MAKE[@]}" tinyconfig >/dev/null
-	(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${frags[@]}" >/dev/null)
-	"${MAKE[@]}" olddefconfig >/dev/null
-	# Every option we asked for must have survived Kconfig's dependencies.
-	bad=$(grep -h '^CONFIG_' "${frags[@]}" | while IFS= read -r line; do
-		grep -qxF "$line" "$OUT/.config" || echo "  $line"
-	done)
-	[[ -z $bad ]] || die "config options requested but not set in $OUT/.config:"$'\n'"$bad"
-	echo "$fragkey" >"$OUT/.lastboot-frags"
-fi
+build_kernel() {
+	fragkey=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+	if [[ ! -f $OUT/.config || $(cat "$OUT/.lastboot-frags" 2>/dev/null) != "$fragkey" ]]; then
+		say "configuring $BASE-$FLAVOUR-$VARIANT: tinyconfig + ${frags[*]##*/}"
+		"${MAKE[@]}" tinyconfig >/dev/null
+		(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${frags[@]}" >/dev/null)
+		"${MAKE[@]}" olddefconfig >/dev/null
+		# Every option we asked for must have survived Kconfig's dependencies.
+		bad=$(grep -h '^CONFIG_' "${frags[@]}" | while IFS= read -r line; do
+			grep -qxF "$line" "$OUT/.config" || echo "  $line"
+		done)
+		[[ -z $bad ]] || die "config options requested but not set in $OUT/.config:"$'\n'"$bad"
+		echo "$fragkey" >"$OUT/.lastboot-frags"
+	fi
 
-with_progress "building kernel $BASE-$FLAVOUR-$VARIANT" "${MAKE[@]}" bzImage modules
-rm -rf "$OUT/modules-install"
-"${MAKE[@]}" INSTALL_MOD_PATH="$OUT/modules-install" INSTALL_MOD_STRIP=1 modules_install >/dev/null
-echo "$key" >"$OUT/.lastboot-key"
+	with_progress "building kernel $BASE-$FLAVOUR-$VARIANT" "${MAKE[@]}" bzImage modules
+	rm -rf "$OUT/modules-install" "$OUT/.lastboot-kmemcpy-key"
+	"${MAKE[@]}" INSTALL_MOD_PATH="$OUT/modules-install" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+	echo "$key" >"$OUT/.lastboot-key"
+}
+
+# make bench's kernel reference (guest/kmemcpy), built against this kernel
+# and installed with its modules.  It has its own key: editing it does not
+# run make over the kernel.
+install_kmemcpy() {
+	local kkey
+	kkey=$( (echo "$key"; cat "$TOP"/guest/kmemcpy/*) | sha256sum | cut -c1-16)
+	[[ $(cat "$OUT/.lastboot-kmemcpy-key" 2>/dev/null) != "$kkey" ]] || return 0
+	rm -rf "$OUT/kmemcpy"
+	cp -r "$TOP/guest/kmemcpy" "$OUT/kmemcpy"
+	"${MAKE[@]}" M="$OUT/kmemcpy" modules >&2
+	"${MAKE[@]}" M="$OUT/kmemcpy" INSTALL_MOD_PATH="$OUT/modules-install" INSTALL_MOD_STRIP=1 \
+		modules_install >/dev/null
+	echo "$kkey" >"$OUT/.lastboot-kmemcpy-key"
+}
+
+# Skip make entirely when neither the sources nor the fragments changed.
+key=$( (git -C "$SRC" rev-parse HEAD; git -C "$SRC" diff HEAD; cat "${frags[@]}") | sha256sum | cut -c1-16)
+if [[ -f $OUT/arch/x86/boot/bzImage && $(cat "$OUT/.lastboot-key" 2>/dev/null) == "$key" ]]; then
+	say "kernel $BASE-$FLAVOUR-$VARIANT is up to date"
+else
+	build_kernel
+fi
+install_kmemcpy
 say "kernel: $OUT/arch/x86/boot/bzImage"
 echo "$OUT"
