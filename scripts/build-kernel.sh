@@ -2,7 +2,8 @@
 # Build a small guest kernel: tinyconfig + configs/ fragments, out of tree,
 # incremental, with ccache.  FLAVOUR is lastboot (the tree with the series)
 # or stock (the pinned base); VARIANT is normal, debug (KASAN + UBSAN) or
-# bench (normal + the tracepoint benchmark, for make bench).
+# bench (normal + the tracepoint benchmark, for make bench).  The module
+# guest/kmemcpy (make bench's kernel reference) is built against it too.
 # Usage: build-kernel.sh BASE FLAVOUR VARIANT  -> prints the build directory
 . "$(dirname "$0")/lib.sh"
 load_pin "${1:?usage: build-kernel.sh BASE FLAVOUR VARIANT}"

@@ -16,8 +16,8 @@
  * validates CPU 0's part of the persistent region before it copies it.
  *
  * Parameters: region (the reserve_mem name), offset and bytes (the part to
- * copy, page aligned), rounds, touch_dst, touch_src.  Prints one line per round:
- * "lastboot_kmemcpy: <bytes> bytes: vmalloc <ns> ns, memcpy <ns> ns".
+ * copy, page aligned), rounds, touch_dst, touch_src.  Prints one line per
+ * round: "lastboot_kmemcpy: <bytes> bytes: vmalloc <ns> ns, memcpy <ns> ns".
  * The module stays loaded until rmmod, so that a load that printed its
  * figures reads as success.
  */
@@ -105,6 +105,10 @@ static int __init kmemcpy_init(void)
 	unsigned long len;
 	int i, ret;
 
+	if (rounds < 1) {
+		pr_err("rounds must be at least 1, not %d\n", rounds);
+		return -EINVAL;
+	}
 	if (!reserve_mem_find_by_name(region, &start, &size)) {
 		pr_err("no reserve_mem region named '%s'\n", region);
 		return -ENOENT;
