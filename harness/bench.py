@@ -130,8 +130,9 @@ crash
 # does, and the first half of the source is read first, as the boot reads
 # CPU 0's part before it copies.  It runs before lastboot-memcpy, which
 # would touch fresh pages.
+KMEMCPY_ROUNDS = 5
 KMEMCPY = """
-modprobe lastboot_kmemcpy region=ref bytes={bytes} touch_dst={touch_dst} touch_src={touch_src} rounds=5 \\
+modprobe lastboot_kmemcpy region=ref bytes={bytes} touch_dst={touch_dst} touch_src={touch_src} rounds={rounds} \\
 	&& rmmod lastboot_kmemcpy
 dmesg | grep "lastboot_kmemcpy: {bytes} bytes"
 """
@@ -149,8 +150,8 @@ emit memcpy_full lastboot-memcpy {full} 5
 def read_steps(size):
     """The steps of the validation and of the backup rounds for a region of size MiB."""
     half, full = size << 19, size << 20
-    read_once = KMEMCPY.format(bytes=half, touch_dst=1, touch_src=0).strip()
-    copy = KMEMCPY.format(bytes=full, touch_dst=0, touch_src=half).strip()
+    read_once = KMEMCPY.format(bytes=half, touch_dst=1, touch_src=0, rounds=KMEMCPY_ROUNDS).strip()
+    copy = KMEMCPY.format(bytes=full, touch_dst=0, touch_src=half, rounds=KMEMCPY_ROUNDS).strip()
     return (VALIDATE_READ_STEP.format(half=half, kmemcpy=read_once),
             BACKUP_READ_STEP.format(full=full, kmemcpy=copy))
 
@@ -215,8 +216,8 @@ def kmemcpy_ms(text):
     region and over fresh pages since boot) and the median of the others
     (warm: the same pages again, through fresh mappings), in ms."""
     ns = [int(m) for m in re.findall(r"lastboot_kmemcpy: \d+ bytes: vmalloc \d+ ns, memcpy (\d+) ns", text)]
-    if len(ns) != 5:  # rounds=5 in KMEMCPY
-        raise run.Failed("lastboot_kmemcpy printed %d copies, not 5: %r" % (len(ns), text[-300:]))
+    if len(ns) != KMEMCPY_ROUNDS:
+        raise run.Failed("lastboot_kmemcpy printed %d copies, not %d: %r" % (len(ns), KMEMCPY_ROUNDS, text[-300:]))
     return ns[0] / 1e6, med(ns[1:]) / 1e6
 
 
@@ -487,17 +488,7 @@ def bench_thp(res):
     res["thp"] = out
 
 
-# --- report ---------------------------------------------------------------------
-
-nan = float("nan")
-
-
-def kernel_ref(rows, key):
-    """Medians of guest/kmemcpy's cold and warm copies over the rounds
-    (nan for the figures of a run from before it existed)."""
-    pairs = [r[key] for r in rows if key in r]
-    return med([c for c, _ in pairs]), med([w for _, w in pairs])
-
+# --- the host: first touch of a page ---------------------------------------------
 
 def bench_firsttouch(res):
     """harness/firsttouch.c on the host: a copy over pages of a populated
@@ -512,6 +503,18 @@ def bench_firsttouch(res):
                          "second_ms": [c / 1e6 for _, _, c in rows]}
     note("first touch of 2 x %d MiB: %s ms; second: %s ms"
          % (rows[0][0] >> 20, res["firsttouch"]["first_ms"], res["firsttouch"]["second_ms"]))
+
+
+# --- report ---------------------------------------------------------------------
+
+nan = float("nan")
+
+
+def kernel_ref(rows, key):
+    """Medians of guest/kmemcpy's cold and warm copies over the rounds
+    (nan for the figures of a run from before it existed)."""
+    pairs = [r[key] for r in rows if key in r]
+    return med([c for c, _ in pairs]), med([w for _, w in pairs])
 
 
 def ratio(a, b):

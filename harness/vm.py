@@ -276,7 +276,9 @@ def guest_initrd(builddir, base_cpio):
     out = os.path.join(builddir, "lastboot-initrd.cpio.gz")
     srcs = [base_cpio, kernel_image(builddir)]
     # scripts/build-kernel.sh installs make bench's module after the kernel's.
-    srcs += [s for s in [os.path.join(builddir, ".lastboot-kmemcpy-key")] if os.path.exists(s)]
+    kmemcpy = os.path.join(builddir, ".lastboot-kmemcpy-key")
+    if os.path.exists(kmemcpy):
+        srcs.append(kmemcpy)
     if os.path.exists(out) and all(os.path.getmtime(out) >= os.path.getmtime(s) for s in srcs):
         return out
     extra = os.path.join(builddir, "lastboot-initrd-extra")

@@ -11,8 +11,9 @@ IMG=$OUT/base.cpio.gz
 BINS=(/usr/bin/trace-cmd /usr/sbin/kexec)
 PLUGINS=/usr/lib/x86_64-linux-gnu/traceevent/plugins
 
-# guest/kmemcpy is a kernel module, built with each kernel, not packed here.
-key=$( (cat "$0" "$TOP"/guest/*.* "$TOP"/guest/init /bin/busybox "${BINS[@]}") | sha256sum | cut -c1-16)
+# The files of guest/ only: guest/kmemcpy is a module, built with each kernel.
+key=$( (cat "$0" /bin/busybox "${BINS[@]}"; find "$TOP/guest" -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 cat) \
+	| sha256sum | cut -c1-16)
 if [[ -f $IMG && $(cat "$OUT/.key" 2>/dev/null) == "$key" ]]; then
 	echo "$IMG"
 	exit 0
