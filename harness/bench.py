@@ -186,10 +186,16 @@ def bringup_ms(console):
     return 1000 * (stamp(console, r"x86: Booting SMP configuration", t1) - t1)
 
 
+# Patch 0012 of 6.12: the copy's CPU 0 part takes over the validation of
+# the source's instead of walking its events again.
+TAKEN_OVER = r"Ring buffer meta \[0\] \d+ events kept, as validated in the buffer it was copied from"
+
+
 def backup_ms(console):
     """From the end of the source's CPU 0 validation to the backup's line:
-    vmalloc, memcpy of the whole region, mapping the copy and validating
-    its CPU 0 part (CPU 1's part of the copy is validated at bring-up)."""
+    vmalloc, memcpy of the whole region, mapping the copy, whose CPU 0 part
+    takes over the source's validation (CPU 1's part of the copy is
+    validated at bring-up)."""
     t0 = stamp(console, r"Ring buffer meta \[0\] .*events kept")
     return 1000 * (stamp(console, r"Tracing: backup instance backup holds", t0) - t0)
 
@@ -197,9 +203,9 @@ def backup_ms(console):
 def copy_validated_ms(console):
     """From the end of the source's CPU 0 validation to the end of the
     copy's (the next "Ring buffer meta [0] is from previous boot"): the
-    allocation, the memcpy and the copy's validation.  Both lastboot 6.12
-    and stock 7.3 (mainline's backup instance: vzalloc and memcpy) print
-    these lines."""
+    allocation, the memcpy and the copy's validation (taken over from the
+    source on lastboot 6.12).  Both lastboot 6.12 and stock 7.3 (mainline's
+    backup instance: vzalloc and memcpy) print these lines."""
     t0 = stamp(console, r"Ring buffer meta \[0\] is from previous boot")
     return 1000 * (stamp(console, r"Ring buffer meta \[0\] is from previous boot", t0 + 1e-6) - t0)
 
@@ -285,6 +291,11 @@ def bench_validate(res, with_backup):
                     g.write_phys(region[0], saved)
                     rb = g.boot(backup_step, cmd + " trace_instance=backup=boot_map", timeout=300)
                     copied = copy_validated_ms(rb.console)
+                    # The span below holds no walk over the copy's CPU 0
+                    # events only if the copy took over the source's.
+                    if fl == "lastboot" and not re.search(TAKEN_OVER, rb.console):
+                        raise run.Failed("backup %s: the copy's CPU 0 part did not take over the source's "
+                                         "validation" % key)
                     row = {"backup_ms": backup_ms(rb.console) if fl == "lastboot" else copied,
                            "copy_validated_ms": copied,
                            "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
@@ -661,7 +672,9 @@ def report(res):
         w("`trace_instance=backup=boot_map` added. Backup span, lastboot 6.12: from")
         w("the source's `Ring buffer meta [0] ... events kept` line to `Tracing:")
         w("backup instance backup holds`: vmalloc, memcpy of the whole region,")
-        w("mapping the copy and validating its CPU 0 part. Stock 7.3 (mainline's")
+        w("mapping the copy, whose CPU 0 part takes over the source's validation")
+        w("(patch 0012; the bench fails if a copy's log does not say so; CPU 1's")
+        w("part of the copy is validated at its bring-up). Stock 7.3 (mainline's")
         w("backup instance: vzalloc, memcpy) prints no line of its own: its span")
         w("ends at the copy's `Ring buffer meta [0] is from previous boot`; the")
         w("column `to the copy's validation` is that span on both kernels. The")

@@ -7,6 +7,9 @@ so that boot_map records the new boot from its start while `backup` holds
 the crashed boot.  Then:
 - `backup` shows every recorded event, through `trace`, `trace-cmd show -B`
   and `trace-cmd extract -B` + `trace-cmd report`;
+- the boot CPU's part of each copy is not validated again: it takes over
+  the count of events its source's validation found, and every CPU's
+  `stats` count as many entries as `trace` shows;
 - boot_map holds events of the new boot and none of the crashed one;
 - once trace-cmd has consumed it, the instance directory goes and its
   memory comes back (VmallocUsed before and after);
@@ -54,6 +57,8 @@ emit_file backup $B/trace
 emit tcshow trace-cmd show -B backup
 # The new boot's own events, read without consuming them
 emit newboot cat $T/instances/boot_map/trace
+# What the backup counts per CPU, before anything consumes it
+for d in $B/per_cpu/cpu*; do emit stats_${{d##*/}} cat $d/stats; done
 emit vmalloc_before grep VmallocUsed /proc/meminfo
 vm_kb() {{ grep VmallocUsed /proc/meminfo | tr -s ' ' | cut -d' ' -f2; }}
 want=$(( $(vm_kb) - $(cut -d' ' -f1 $B/buffer_total_size_kb) * 9 / 10 ))
@@ -144,6 +149,23 @@ def run(t):
         t.expect(c["missing"] == 0, "CPU %d: %d of %d recorded events are not in the backup"
                  % (cpu, c["missing"], c["recorded"]))
         t.expect(c["invented"] == 0, "CPU %d: the backup shows %d events never recorded" % (cpu, c["invented"]))
+
+    # The boot CPU's part of each copy takes over its source's validation
+    # (the source's line comes first, then one per copy); the other CPU's
+    # part is validated in each copy when that CPU comes up.
+    kept = [int(n) for n in re.findall(r"Ring buffer meta \[0\] (?:.* )?(\d+) events kept", b.console)]
+    taken = [int(n) for n in re.findall(
+        r"Ring buffer meta \[0\] (\d+) events kept, as validated in the buffer it was copied from", b.console)]
+    t.figure("copies_taken_over", len(taken))
+    t.expect(len(taken) == 3, "%d of 3 copies took over the source's validation of CPU 0" % len(taken))
+    t.expect(len(kept) == 4 and len(set(kept)) == 1,
+             "CPU 0 events kept by the source, then by each copy: %s" % kept)
+    for cpu in cmp:
+        stats = b.section("stats_cpu%d" % cpu)
+        m = re.search(r"^entries: (\d+)", stats, re.M)
+        t.expect(bool(m) and int(m.group(1)) == backup.count(cpu),
+                 "CPU %d: the backup's stats count %s entries, its trace shows %d events"
+                 % (cpu, m.group(1) if m else "no", backup.count(cpu)))
 
     shown = tracefile.Trace(b.section("tcshow"))
     t.expect(shown.count() == backup.count(), "trace-cmd show -B backup: %d events, trace: %d"
