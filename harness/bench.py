@@ -69,8 +69,11 @@ def guest(name, base, flavour, variant, **kw):
                     vm.guest_initrd(builddir, run.base_initrd()), **kw)
 
 
+nan = float("nan")
+
+
 def med(xs):
-    return statistics.median(xs) if xs else float("nan")
+    return statistics.median(xs) if xs else nan
 
 
 # --- write path ------------------------------------------------------------
@@ -518,9 +521,6 @@ def bench_firsttouch(res):
 
 # --- report ---------------------------------------------------------------------
 
-nan = float("nan")
-
-
 def kernel_ref(rows, key):
     """Medians of guest/kmemcpy's cold and warm copies over the rounds
     (nan for the figures of a run from before it existed)."""
@@ -529,7 +529,7 @@ def kernel_ref(rows, key):
 
 
 def ratio(a, b):
-    return a / b if b else float("nan")
+    return a / b if b else nan
 
 
 MEASURED = "_Measured %s, %d rounds._\n"
