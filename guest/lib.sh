@@ -66,12 +66,15 @@ fill_until_wrapped() {
 	echo "lastboot-guest: $1 wrapped after $_n s" >/dev/kmsg
 }
 
-# drain_pipe INSTANCE_DIR OUT SECONDS: consume INSTANCE_DIR/trace_pipe into
-# OUT.  With tracing off the pipe ends once it has given something and runs
-# dry; an empty one still waits for a first event, so SECONDS bounds that.
+# drain_pipe INSTANCE_DIR OUT: consume INSTANCE_DIR/trace_pipe into OUT with
+# non-blocking reads (guest/drain.c): it returns once the pipe is empty,
+# whether the instance held anything or not. Tracing is turned off first
+# where the instance has a switch (a backup has none). A failed read fails
+# the step; a read that never returns hangs the guest, and the host's boot
+# timeout reports it.
 drain_pipe() {
-	echo 0 >"$1/tracing_on"
-	timeout "$3" cat "$1/trace_pipe" >"$2" || true
+	[ ! -e "$1/tracing_on" ] || echo 0 >"$1/tracing_on"
+	lastboot-drain "$1/trace_pipe" >"$2"
 }
 
 _all_wrapped() {

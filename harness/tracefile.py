@@ -3,10 +3,12 @@
 import collections
 import re
 
-# "  <idle>-0  [001] d.h2.  123.456789: hrtimer_expire_entry: ..."
+# "  <idle>-0  [001] d.h2.  123.456789: hrtimer_expire_entry: ..." and the
+# function tracer's "  dd-51  [000] .....  2.585185: vfs_write <-ksys_write"
+# (the function stands for the event's name; it may hold dots: foo.isra.0).
 # The comm may hold spaces and dashes; the pid, CPU, flags and time do not.
 EVENT = re.compile(r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?:\S+\s+)?"
-                   r"(?P<ts>\d+\.\d+):\s+(?P<event>[\w:]+):")
+                   r"(?P<ts>\d+\.\d+):\s+(?P<event>[\w.:]+?)(?::\s|:$| <-)")
 # ftrace: "CPU:1 [LOST 12 EVENTS]" or "CPU:1 [LOST EVENTS]" (count unknown);
 # trace-cmd report: "CPU:1 [12 EVENTS DROPPED]" or "CPU:1 [EVENTS DROPPED]";
 # lastboot 6.12: "CPU:1 [DAMAGED EVENT]" for an event whose payload is unusable.

@@ -20,7 +20,9 @@ import time
 CACHE = os.environ.get("LASTBOOT_CACHE", os.path.expanduser("~/.cache/lastboot"))
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-BASE_CMDLINE = "console=ttyS0 panic=-1 nokaslr loglevel=7 printk.time=1"
+# KASLR stays on, as on every distribution kernel: a case that needs fixed
+# addresses adds nokaslr itself and says why.
+BASE_CMDLINE = "console=ttyS0 panic=-1 loglevel=7 printk.time=1"
 
 # What counts as the kernel complaining on its console (a panic counts too:
 # a boot that is meant to crash checks Boot.panicked instead).
@@ -43,7 +45,7 @@ class Boot:
     def __init__(self, console, data, seconds):
         self.console = console
         self.seconds = seconds
-        self.sections = parse_sections(data)
+        self.sections, self.section_rcs = parse_sections(data)
         self.panicked = "Kernel panic - not syncing" in console
         # guest/init sends the end marker on the data port: printk cannot
         # split it there as it can on the console.
@@ -54,6 +56,13 @@ class Boot:
         if name not in self.sections:
             raise KeyError("guest sent no section %r (sent: %s)" % (name, ", ".join(self.sections) or "none"))
         return self.sections[name]
+
+    def rc(self, name):
+        """Exit status of the command that produced section `name` (guest/lib.sh's emit)."""
+        self.section(name)
+        if name not in self.section_rcs:
+            raise KeyError("section %r carries no exit status" % name)
+        return self.section_rcs[name]
 
     def dmesg_lines(self, pattern):
         return [l for l in self.console.splitlines() if re.search(pattern, l)]
@@ -73,9 +82,9 @@ class Boot:
 
 
 def parse_sections(data):
-    """Split the data channel into {name: text}, framed by === BEGIN/END;
-    sections marked gzip-base64 are decoded."""
-    out, name, buf, packed = {}, None, [], False
+    """Split the data channel into ({name: text}, {name: exit status}),
+    framed by === BEGIN/END [rc=N]; sections marked gzip-base64 are decoded."""
+    out, rcs, name, buf, packed = {}, {}, None, [], False
     for line in data.replace("\r", "").split("\n"):
         if line.startswith("=== BEGIN "):
             words = line[len("=== BEGIN "):].split()
@@ -89,10 +98,13 @@ def parse_sections(data):
             else:
                 text = "\n".join(buf) + ("\n" if buf else "")
             out[name] = text
+            m = re.search(r"\brc=(\d+)", line)
+            if m:
+                rcs[name] = int(m.group(1))
             name = None
         elif name is not None:
             buf.append(line)
-    return out
+    return out, rcs
 
 
 class Guest:

@@ -19,7 +19,7 @@ SEED = int(os.environ.get("LASTBOOT_SEED", "1"))
 # Consuming readers, each in a boot of its own on the same damaged region:
 # trace_pipe, and trace-cmd reading trace_pipe_raw.
 PIPE_STEP = """
-drain_pipe $T/instances/boot_map /tmp/pipe 15
+drain_pipe $T/instances/boot_map /tmp/pipe
 emit_file pipe /tmp/pipe
 """
 RAW_STEP = """

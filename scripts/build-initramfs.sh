@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pack the guest initramfs: busybox-static, the guest scripts, and Debian's
 # trace-cmd and kexec binaries with the shared libraries they load, and the
-# two helpers of make bench (a memcpy reference, a time stamp counter read).
+# helpers of make bench (a memcpy reference, a time stamp counter read) and
+# a non-blocking pipe drainer.
 # Usage: build-initramfs.sh  -> prints the path of the cpio.gz
 . "$(dirname "$0")/lib.sh"
 need_packages "${HOST_PACKAGES[@]}"
@@ -37,8 +38,10 @@ if [[ -d $PLUGINS ]]; then
 	mkdir -p "$root$PLUGINS"
 	cp "$PLUGINS"/*.so "$root$PLUGINS/"
 fi
-# The helpers of make bench, static so that they need no library.
+# The helpers of make bench and the pipe drainer, static so that they
+# need no library.
 gcc -O2 -static -o "$root/usr/bin/lastboot-memcpy" "$TOP/guest/memcpy.c"
+gcc -O2 -static -o "$root/usr/bin/lastboot-drain" "$TOP/guest/drain.c"
 gcc -O2 -static -o "$root/usr/bin/lastboot-tsc" "$TOP/guest/tsc.c"
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$IMG.tmp"
