@@ -164,11 +164,14 @@ class Guest:
         """Boot once, run the shell snippet `step` in the guest, wait for QEMU.
 
         expect: "poweroff" (the step finished and the guest powered off),
-        "panic" (the step crashed the kernel on purpose) or "reboot" (the
-        step restarted the kernel without a panic).  `during(guest)` runs
-        on the host while the guest is up (for QEMU monitor commands).
+        "panic" (the step crashed the kernel on purpose), "reboot" (the
+        step restarted the kernel without a panic) or "killed" (`during`
+        pulled the plug with kill(); nothing of the guest is checked).
+        `during(guest)` runs on the host while the guest is up (for QEMU
+        monitor commands, or to kill it).
         """
         self.nboot += 1
+        self.killed = False
         tag = "boot%d" % self.nboot
         step_file = os.path.join(self.workdir, tag + ".step.sh")
         console = os.path.join(self.workdir, tag + ".console.log")
@@ -215,11 +218,25 @@ class Guest:
             if "reboot: Restarting system" not in b.console:
                 raise BootError("%s: expected a reboot, the kernel did not restart%s" % (tag, qemu_note(out)),
                                 b.console)
+        elif expect == "killed":
+            if not getattr(self, "killed", False):
+                raise BootError("%s: expected the host to kill QEMU, it ended by itself%s"
+                                % (tag, qemu_note(out)), b.console)
         elif expect == "panic":
             if not b.panicked:
                 raise BootError("%s: expected a panic, the kernel did not panic%s" % (tag, qemu_note(out)),
                                 b.console)
         return b
+
+    def kill(self):
+        """Pull the plug: SIGKILL QEMU, as a power cut or a watchdog reset
+        would stop the machine; the RAM file keeps what the guest wrote."""
+        self.killed = True
+        self.proc.kill()
+
+    def console_so_far(self):
+        """What the running guest has printed on its console until now."""
+        return read(os.path.join(self.workdir, "boot%d.console.log" % self.nboot))
 
     def hmp(self, command, timeout=10):
         """Send one human-monitor command to the running QEMU, return its reply."""

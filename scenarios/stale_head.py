@@ -8,7 +8,8 @@ lost the race leaves behind: the recorded head stops while the real one
 goes round). The next boot must show every event the ring holds (counted
 by harness/ringbuf.py from the RAM image, real head), with no loss marker.
 Stock kernels are shown beside it: stock 6.12 reads only from the recorded
-head to the commit page; mainline 7.3 walks back from it."""
+head to the commit page; mainline 7.3 walks back from it, except from a
+head recorded on the commit page."""
 
 import struct
 
@@ -17,8 +18,8 @@ import ringbuf
 import tracefile
 
 TITLE = "a boot-mapped buffer whose recorded head is stale comes back whole"
-CASES = [("6.12", "stock"), ("6.12", "lastboot"), ("7.3", "stock")]
-REQUIRES = {("6.12", "lastboot"): "F8"}
+CASES = [("6.12", "stock"), ("6.12", "lastboot"), ("7.3", "stock"), ("7.3", "lastboot")]
+REQUIRES = {("6.12", "lastboot"): "F8", ("7.3", "lastboot"): "F8"}
 
 RESERVE = "reserve_mem=2M:4096:trace trace_instance=boot_map@trace"
 FILL_STEP = """
