@@ -39,6 +39,19 @@ class BootError(Exception):
         self.console = console
 
 
+class RegionMoved(BootError):
+    """A warm reboot placed a boot instance's reserve_mem region elsewhere
+    than the boot before it did: with KASLR the new kernel can land where
+    the region was (mainline's Documentation/trace/debugging.rst warns of
+    it; configs/README.md has our figures). The previous boot's data is
+    gone, and with it what the case was to check: the runner runs such a
+    case once more and says so."""
+
+
+# "Tracing: mapped boot instance boot_map at physical memory 0x3de00000 of size 0x800000"
+MAPPED = re.compile(r"mapped boot instance (\S+) at physical memory (\S+) of size (\S+)")
+
+
 class Boot:
     """What one boot left behind: console log, data sections, how it ended."""
 
@@ -131,6 +144,7 @@ class Guest:
         else:
             self.ram = os.path.join(workdir, "ram")
         self.nboot = 0
+        self.regions = {}           # boot instance name -> (address, size) last mapped
         os.makedirs(workdir, exist_ok=True)
         self.cleanup()  # a RAM file left by an earlier run is not this guest's
         self.proc = None
@@ -165,7 +179,8 @@ class Guest:
 
         expect: "poweroff" (the step finished and the guest powered off),
         "panic" (the step crashed the kernel on purpose), "reboot" (the
-        step restarted the kernel without a panic) or "killed" (`during`
+        step restarted the kernel without a panic), "kdump" (the step
+        panicked into a loaded crash kernel, which rebooted) or "killed" (`during`
         pulled the plug with kill(); nothing of the guest is checked).
         `during(guest)` runs on the host while the guest is up (for QEMU
         monitor commands, or to kill it).
@@ -198,6 +213,7 @@ class Guest:
             self.proc = None
         seconds = time.monotonic() - start
         b = Boot(read(console), read(data), seconds)
+        self.check_regions(tag, b.console)
         for name, text in b.sections.items():
             with open(os.path.join(self.workdir, "%s.%s.txt" % (tag, name)), "w") as f:
                 f.write(text)
@@ -218,6 +234,14 @@ class Guest:
             if "reboot: Restarting system" not in b.console:
                 raise BootError("%s: expected a reboot, the kernel did not restart%s" % (tag, qemu_note(out)),
                                 b.console)
+        elif expect == "kdump":
+            # panic() jumped to a loaded crash kernel, whose step rebooted.
+            if not b.panicked:
+                raise BootError("%s: expected a panic, the kernel did not panic%s" % (tag, qemu_note(out)),
+                                b.console)
+            if "reboot: Restarting system" not in b.console.split("Kernel panic - not syncing", 1)[1]:
+                raise BootError("%s: the crash kernel did not come up and reboot%s" % (tag, qemu_note(out)),
+                                b.console)
         elif expect == "killed":
             if not getattr(self, "killed", False):
                 raise BootError("%s: expected the host to kill QEMU, it ended by itself%s"
@@ -227,6 +251,17 @@ class Guest:
                 raise BootError("%s: expected a panic, the kernel did not panic%s" % (tag, qemu_note(out)),
                                 b.console)
         return b
+
+    def check_regions(self, tag, console):
+        """Raise RegionMoved when an instance mapped again with the same size
+        is not where this guest's previous boot had it."""
+        for name, addr, size in MAPPED.findall(console):
+            was = self.regions.get(name)
+            if was and was[1] == size and was[0] != addr:
+                raise RegionMoved("%s: boot instance %s was at %s, now at %s (with KASLR, reserve_mem "
+                                  "can place it elsewhere): the previous boot's data is gone"
+                                  % (tag, name, was[0], addr), console)
+            self.regions[name] = (addr, size)
 
     def kill(self):
         """Pull the plug: SIGKILL QEMU, as a power cut or a watchdog reset
@@ -278,6 +313,8 @@ class Guest:
             f.write(data)
 
     def cleanup(self):
+        """Drop the RAM file: the next boot is a cold one."""
+        self.regions = {}
         if os.path.exists(self.ram):
             os.unlink(self.ram)
 
