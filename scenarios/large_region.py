@@ -12,7 +12,11 @@ CASES = [("6.12", "stock"), ("6.12", "lastboot")]
 REQUIRES = {("6.12", "lastboot"): "F1"}
 
 # Two CPUs of 352 MiB each, plus the meta data pages.
-RESERVE = "reserve_mem=705M:4096:trace"
+# nokaslr: the region covers half of the guest's RAM, and a KASLR kernel
+# lands in it about every other boot (large_region[6.12-stock] of
+# 2026-12-01: two boots in a row moved it); then the previous boot is
+# gone and nothing of the validation is tested.
+RESERVE = "nokaslr reserve_mem=705M:4096:trace"
 
 
 def run(t):
