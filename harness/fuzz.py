@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make fuzz: boot a kernel on a persistent trace region damaged at random,
 N times, and read the whole boot instance each time.  Any oops, warning,
-KASAN or UBSAN report, or hang is a failure.
+KASAN or UBSAN report, or hang is a failure, and so is (lastboot) a CPU
+whose trace shows fewer events than its undamaged sub-buffers hold.
 
 One crashed boot fills the region; its bytes are kept, and every iteration
 writes them back, applies the damage that its seed draws, boots, reads
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
 import ringbuf  # noqa: E402
 import run  # noqa: E402
+import tracefile  # noqa: E402
 import vm  # noqa: E402
 import _common  # noqa: E402
 
@@ -35,7 +37,7 @@ import _common  # noqa: E402
 # trace_pipe_raw (trace-cmd extract + report).
 READ_STEP = """
 I=$T/instances/boot_map
-cat $I/trace > /dev/null
+emit_file trace $I/trace
 trace-cmd show -B boot_map > /dev/null
 {consume}
 echo "lastboot-fuzz: read all"
@@ -136,6 +138,24 @@ def plan_damage(region, base, rng):
     return writes
 
 
+def undamaged_events(region, pristine, damaged):
+    """Per CPU, the events the next kernel must show at least: those of the
+    sub-buffers the damage left byte for byte as they were, for the CPUs
+    whose meta data (and, on 7.3, the region's) it did not touch; a kernel
+    may reset a CPU whose meta data is damaged."""
+    first = min(c.meta_offset for c in region.cpus)
+    if damaged[:first] != pristine[:first]:
+        return {}
+    out = {}
+    for c in region.cpus:
+        if damaged[c.meta_offset:c.subbufs_offset] != pristine[c.meta_offset:c.subbufs_offset]:
+            continue
+        out[c.cpu] = sum(sb.nr_events for sb in c.subbufs
+                         if damaged[sb.offset:sb.offset + region.subbuf_size]
+                         == pristine[sb.offset:sb.offset + region.subbuf_size])
+    return out
+
+
 def apply(pristine, writes, rng):
     b = bytearray(pristine)
     for off, data, what in writes:
@@ -169,7 +189,9 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
         seed = seed0 + i
         rng = random.Random(seed)
         writes = plan_damage(region, base, rng)
-        g.write_phys(addr, apply(pristine, writes, rng))
+        damaged = apply(pristine, writes, rng)
+        g.write_phys(addr, damaged)
+        floor = undamaged_events(region, pristine, damaged)
         what = "; ".join(w for _, _, w in writes[:3]) + (" ..." if len(writes) > 3 else "")
         start = time.monotonic()
         problem = None
@@ -181,6 +203,14 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
                 problem = "kernel complained: " + bad[0].strip()
             elif "lastboot-fuzz: read all" not in b.console:
                 problem = "the guest did not finish reading"
+            elif flavour == "lastboot":
+                # The damage must cost only what it hit: a kernel that reset
+                # every damaged CPU would pass the checks above.
+                shown = tracefile.Trace(b.section("trace"))
+                short = ["CPU %d shows %d events, its undamaged sub-buffers hold %d" % (cpu, shown.count(cpu), want)
+                         for cpu, want in sorted(floor.items()) if shown.count(cpu) < want]
+                if short:
+                    problem = "; ".join(short)
         except vm.BootError as e:
             problem = str(e).splitlines()[0]
             bad = [line for line in e.console.splitlines() if vm.COMPLAINT.search(line)]
