@@ -8,7 +8,9 @@ One crashed boot fills the region; its bytes are kept, and every iteration
 writes them back, applies the damage that its seed draws, boots, reads
 `trace` (cat, trace-cmd show) and consumes the instance through trace_pipe
 (odd seeds) or trace_pipe_raw (even seeds: trace-cmd extract + report).
-Seeds are recorded: `make fuzz SEED=<seed> N=1` replays one iteration.
+Each campaign saves the region it recorded (~/.cache/lastboot/fuzz/) with
+the kernel's build id: `make fuzz SEED=<seed> N=1 REGION=<saved region>`
+replays one iteration on the same bytes.
 
 Environment: N (iterations, default 200), SEED (first seed, default 1),
 BASE/FLAVOUR/VARIANT (default 6.12 lastboot debug).  make check runs a
@@ -20,6 +22,7 @@ import os
 import random
 import re
 import struct
+import subprocess
 import sys
 import time
 
@@ -168,6 +171,28 @@ def apply(pristine, writes, rng):
     return bytes(b)
 
 
+def build_id(builddir):
+    """The GNU build id of the kernel in `builddir` (None if it has none)."""
+    p = subprocess.run(["readelf", "-n", os.path.join(builddir, "vmlinux")],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    m = re.search(r"Build ID: ([0-9a-f]+)", p.stdout)
+    return m.group(1) if m else None
+
+
+def save_region(name, pristine, addr, kernel_id):
+    """Keep a campaign's recorded region, so that its seeds can be replayed."""
+    d = os.path.join(vm.CACHE, "fuzz")
+    os.makedirs(d, exist_ok=True)
+    # No brackets: the path is typed in a shell to replay it.
+    path = os.path.join(d, "%s-%s.region" % (re.sub(r"[^\w.-]+", "-", name).strip("-"),
+                                             time.strftime("%Y%m%d-%H%M%S")))
+    with open(path, "wb") as f:
+        f.write(pristine)
+    with open(path + ".json", "w") as f:
+        json.dump({"addr": addr, "build_id": kernel_id}, f)
+    return path
+
+
 def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
     """Run n damaged-region boots; returns the list of failing seeds."""
     name = "fuzz[%s-%s-%s]" % (base, flavour, variant)
@@ -176,11 +201,26 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
     workdir = os.path.join(vm.CACHE, "run", name)
     g = vm.Guest(workdir, vm.kernel_image(builddir), initrd, smp=2, debug=(variant == "debug"))
 
-    note("filling the region (record, crash) with %s" % name)
-    crashed = g.boot(_common.RECORD_STEP.format(seconds=2), NOKASLR + _common.RECORD_CMDLINE, expect="panic",
-                     timeout=300)
-    addr, size = ringbuf.find_region(crashed.console)
-    pristine = g.read_phys(addr, size)
+    kernel_id = build_id(builddir)
+    saved = os.environ.get("REGION")
+    if saved:
+        # Replay: the same bytes at the same place, not a fresh recording.
+        with open(saved + ".json") as f:
+            meta = json.load(f)
+        with open(saved, "rb") as f:
+            pristine = f.read()
+        addr, size = meta["addr"], len(pristine)
+        note("replaying the region saved in %s (recorded by kernel build %s)" % (saved, meta["build_id"]))
+        if meta["build_id"] != kernel_id:
+            note("WARNING: this kernel is build %s: the seeds may not replay as they ran" % kernel_id)
+    else:
+        note("filling the region (record, crash) with %s" % name)
+        crashed = g.boot(_common.RECORD_STEP.format(seconds=2), NOKASLR + _common.RECORD_CMDLINE, expect="panic",
+                         timeout=300)
+        addr, size = ringbuf.find_region(crashed.console)
+        pristine = g.read_phys(addr, size)
+        saved = save_region(name, pristine, addr, kernel_id)
+        note("region saved in %s: REGION=%s replays its seeds on the same bytes" % (saved, saved))
     region = ringbuf.parse_region(pristine, base)
     note("region 0x%x+0x%x, %d events on %d CPUs; seeds %d..%d" % (addr, size, region.nr_events,
                                                                    len(region.cpus), seed0, seed0 + n - 1))
@@ -226,8 +266,8 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
             keep = os.path.join(workdir, "seed%d.console.log" % seed)
             with open(keep, "w") as f:
                 f.write(vm.read(os.path.join(workdir, "boot%d.console.log" % g.nboot)))
-            note("seed %d: console kept in %s; replay: make fuzz BASE=%s FLAVOUR=%s SEED=%d N=1"
-                 % (seed, keep, base, flavour, seed))
+            note("seed %d: console kept in %s; replay: make fuzz BASE=%s FLAVOUR=%s SEED=%d N=1 REGION=%s"
+                 % (seed, keep, base, flavour, seed, saved))
         # Only the last boot's files are worth keeping.
         for fn in os.listdir(workdir):
             if fn.startswith("boot%d." % (g.nboot - 1)):
