@@ -64,15 +64,6 @@ def consumer(seed):
     return "trace_pipe" if seed % 2 else "trace_pipe_raw"
 
 
-META_FIELDS = {
-    # name: (offset in the per-CPU meta, size) for each layout
-    "6.12": {"first_buffer": (24, 8), "head_buffer": (32, 8), "commit_buffer": (40, 8),
-             "subbuf_size": (48, 4), "nr_subbufs": (52, 4), "magic": (0, 4), "struct_size": (4, 4)},
-    "7.3": {"first_buffer": (0, 8), "head_buffer": (8, 8), "commit_buffer": (16, 8),
-            "subbuf_size": (24, 4), "nr_subbufs": (28, 4)},
-}
-
-
 def buffers_offset(base, cpu):
     return cpu.meta_offset + (ringbuf.META612.size if base == "6.12" else ringbuf.CPUMETA73.size)
 
@@ -126,7 +117,7 @@ def plan_damage(region, base, rng):
                 val = c.buffers[j]
             writes.append((boff + 4 * i, struct.pack("<i", val), "buffers[%d] of CPU %d = %d" % (i, c.cpu, val)))
         elif kind == "meta_field" and c is not None:
-            name, (off, width) = rng.choice(sorted(META_FIELDS[base].items()))
+            name, (off, width) = rng.choice(sorted(ringbuf.META_FIELDS[base].items()))
             val = rng.choice([0, 1, (1 << (8 * width)) - 1, rng.randrange(1 << (8 * width)),
                               c.meta.get(name, 0) + rng.choice([-4096, 4096, 8, -8, 1 << 20])])
             val &= (1 << (8 * width)) - 1

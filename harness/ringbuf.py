@@ -102,6 +102,14 @@ assert META612.size == 56
 BMETA73 = struct.Struct("<iiQQ")
 CPUMETA73 = struct.Struct("<QQQII")
 CPUMETA73_INJECT = struct.Struct("<QQQIIII")
+# Fields of the per-CPU meta that the host reads or rewrites:
+# name -> (offset in the per-CPU meta, size), for each layout.
+META_FIELDS = {
+    "6.12": {"first_buffer": (24, 8), "head_buffer": (32, 8), "commit_buffer": (40, 8),
+             "subbuf_size": (48, 4), "nr_subbufs": (52, 4), "magic": (0, 4), "struct_size": (4, 4)},
+    "7.3": {"first_buffer": (0, 8), "head_buffer": (8, 8), "commit_buffer": (16, 8),
+            "subbuf_size": (24, 4), "nr_subbufs": (28, 4)},
+}
 # 7.3 trace.c asks for struct_size(tscratch, entries, 128): a 24-byte
 # trace_scratch header and 128 trace_mod_entry of 8 + MODULE_NAME_LEN (56).
 SCRATCH73 = 24 + 128 * 64
@@ -137,7 +145,7 @@ def _fix_abs_ts(abs_ts, save_ts):
 # kernel/trace/trace.c, both 6.12 and 7.3:
 #   "Tracing: mapped boot instance %s at physical memory %pa of size 0x%lx\n"
 # %pa prints 0x and 16 hex digits.
-_MAPPED = re.compile(
+MAPPED = re.compile(
     r"Tracing: mapped boot instance (?P<name>\S+) at physical memory "
     r"(?P<addr>(?:0x)?[0-9a-fA-F]+) of size (?P<size>(?:0x)?[0-9a-fA-F]+)")
 
@@ -152,7 +160,7 @@ def find_region(console_text, name=None):
     if not isinstance(console_text, str):
         return None
     found = None
-    for m in _MAPPED.finditer(console_text):
+    for m in MAPPED.finditer(console_text):
         if name is not None and m.group("name") != name:
             continue
         try:
@@ -971,6 +979,14 @@ def read_region(file_path, phys_addr, size):
 # --------------------------------------------------------------------------
 # Damage
 # --------------------------------------------------------------------------
+
+def head_write(base, cpu, slot):
+    """(offset in the region, bytes) that make `slot` the head page recorded
+    in `cpu`'s meta data: what a lost update of it, or the real head put
+    back, looks like in memory."""
+    off, _ = META_FIELDS[base]["head_buffer"]
+    return cpu.meta_offset + off, struct.pack("<Q", cpu.meta["first_buffer"] + PAGE_SIZE * slot)
+
 
 def _pick(region, cpu, which, rng):
     """The sub-buffer to damage: a data page that is neither the first nor the

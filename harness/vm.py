@@ -17,6 +17,8 @@ import socket
 import subprocess
 import time
 
+import ringbuf
+
 CACHE = os.environ.get("LASTBOOT_CACHE", os.path.expanduser("~/.cache/lastboot"))
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -46,10 +48,6 @@ class RegionMoved(BootError):
     it; configs/README.md has our figures). The previous boot's data is
     gone, and with it what the case was to check: the runner runs such a
     case once more and says so."""
-
-
-# "Tracing: mapped boot instance boot_map at physical memory 0x3de00000 of size 0x800000"
-MAPPED = re.compile(r"mapped boot instance (\S+) at physical memory (\S+) of size (\S+)")
 
 
 class Boot:
@@ -255,7 +253,7 @@ class Guest:
     def check_regions(self, tag, console):
         """Raise RegionMoved when an instance mapped again with the same size
         is not where this guest's previous boot had it."""
-        for name, addr, size in MAPPED.findall(console):
+        for name, addr, size in ringbuf.MAPPED.findall(console):
             was = self.regions.get(name)
             if was and was[1] == size and was[0] != addr:
                 raise RegionMoved("%s: boot instance %s was at %s, now at %s (with KASLR, reserve_mem "

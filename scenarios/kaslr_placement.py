@@ -14,7 +14,7 @@ import collections
 import os
 
 import _common  # noqa: F401  (puts harness/ on the path)
-import vm
+import ringbuf
 
 TITLE = "with KASLR, a warm reboot finds the boot instance where the last boot left it"
 CASES = [("6.12", "lastboot")]
@@ -33,7 +33,7 @@ def run(t):
         last, moved, found = None, 0, 0
         for n in range(BOOTS):
             b = boot_anywhere(g, cmdline)
-            hits = vm.MAPPED.findall(b.console)
+            hits = ringbuf.MAPPED.findall(b.console)
             t.require(hits, "%s: boot %d did not map the boot instance" % (tag, n + 1))
             addr = hits[-1][1]
             places[addr] += 1

@@ -22,7 +22,6 @@ writing to show; make check cuts within seconds of the wrap. A campaign:
 
 import os
 import random
-import struct
 import time
 
 import _common  # noqa: F401  (puts harness/ on the path)
@@ -37,8 +36,6 @@ CUTS = int(os.environ.get("LASTBOOT_POWER_CUTS", "3"))
 # The cut falls at a random moment this many seconds at most after the wrap.
 WRITE_SECONDS = float(os.environ.get("LASTBOOT_POWER_CUT_SECONDS", "4"))
 RESERVE = "reserve_mem=2M:4096:trace trace_instance=boot_map@trace"
-# Offset of head_buffer in the per-CPU meta (ringbuf.META612, ringbuf.CPUMETA73).
-HEAD_BUFFER = {"6.12": 32, "7.3": 8}
 FILL_STEP = """
 I=$T/instances/boot_map
 echo function > $I/current_tracer
@@ -80,10 +77,10 @@ def real_head(cpu, ahead=1):
     return ring[(ring.index(cpu.commit_index) + ahead) % len(ring)]
 
 
-def with_head(image, addr_of_meta, first, slot):
-    b = bytearray(image)
-    b[addr_of_meta:addr_of_meta + 8] = struct.pack("<Q", first + ringbuf.PAGE_SIZE * slot)
-    return bytes(b)
+def with_head(image, base, cpu, slot):
+    """The image with `slot` recorded as the CPU's head page."""
+    off, data = ringbuf.head_write(base, cpu, slot)
+    return image[:off] + data + image[off + len(data):]
 
 
 def run(t):
@@ -115,7 +112,7 @@ def run(t):
             if lastboot:
                 t.expect(right, "cut %d: CPU %d: the recorded head (slot %d) is not the real head (slot %d)"
                          % (n, c.cpu, c.head_index, head))
-            fixed = with_head(image, c.meta_offset + HEAD_BUFFER[t.base], c.meta["first_buffer"], head)
+            fixed = with_head(image, t.base, c, head)
             expected[c.cpu] = ringbuf.parse_region(fixed, t.base).cpu(c.cpu).nr_events
 
         r = g.boot(READ_STEP, RESERVE, timeout=180)

@@ -11,8 +11,6 @@ Stock kernels are shown beside it: stock 6.12 reads only from the recorded
 head to the commit page; mainline 7.3 walks back from it, except from a
 head recorded on the commit page."""
 
-import struct
-
 import _common  # noqa: F401  (puts harness/ on the path)
 import ringbuf
 import tracefile
@@ -27,8 +25,6 @@ I=$T/instances/boot_map
 fill_until_wrapped $I 120
 crash
 """
-# Offset of head_buffer in the per-CPU meta (ringbuf.META612, ringbuf.CPUMETA73).
-HEAD_BUFFER = {"6.12": 32, "7.3": 8}
 READ_STEP = """
 emit_file trace $T/instances/boot_map/trace
 """
@@ -48,9 +44,8 @@ def move_head(g, addr, base, cpu, back):
     order (the page `back` steps behind it, going round past the commit)."""
     ring = ring_pages(cpu)
     stale = ring[-back]
-    off = HEAD_BUFFER[base]
-    value = cpu.meta["first_buffer"] + ringbuf.PAGE_SIZE * stale.index
-    g.write_phys(addr + cpu.meta_offset + off, struct.pack("<Q", value))
+    off, data = ringbuf.head_write(base, cpu, stale.index)
+    g.write_phys(addr + off, data)
     return stale.index
 
 
