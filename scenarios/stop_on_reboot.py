@@ -2,9 +2,16 @@
 panic: `reboot -f`, and a kexec into the next kernel.  The boot instance
 records the kernel log (printk:console) besides sched/timer/irq; a marker
 written to /dev/kmsg right before going down must be in the next boot's
-trace, and the kernel's own last words, printed after the reboot notifiers
-ran ("Restarting system", "Starting new kernel"), must not: recording
-stopped there.  Stock 6.12 has no stop on these paths and records them."""
+trace, and the kernel's own last words, printed after system core
+shutdown ("Restarting system", "Starting new kernel"), must not: recording
+stopped there.  The stop comes after the devices are shut down (a device
+that hangs there must be in the trace): with initcall_debug, the kernel
+logs each device's "shutdown" and each system core shutdown call, and
+lastboot's trace must hold the devices' lines and end at the call to the
+ring buffer's own.  Stock 6.12 has no stop on these paths and records
+everything."""
+
+import re
 
 import _common
 import tracefile
@@ -13,7 +20,7 @@ TITLE = "reboot -f and kexec stop the boot instance: events up to the stop point
 CASES = [("6.12", "stock"), ("6.12", "lastboot")]
 REQUIRES = {("6.12", "lastboot"): "F4"}
 
-RECORD = _common.RECORD_CMDLINE + ",printk:console"
+RECORD = _common.RECORD_CMDLINE + ",printk:console initcall_debug"
 MARKER = "lastboot-marker: going down now"
 
 DOWN_STEP = """
@@ -33,7 +40,11 @@ fi
 # range stays where it is.
 KEXEC = ("NEXT_CMDLINE=$(sed 's/ *lastboot\\.stage=[0-9]*//; "
          "s/\\(trace_instance=[^,]*\\),[^ ]*/\\1/' /proc/cmdline) kexec_next")
-KEXEC_RECORD = "memmap=8M$0x20000000 trace_instance=boot_map@0x20000000:8M,sched,timer,irq,printk:console"
+KEXEC_RECORD = ("memmap=8M$0x20000000 trace_instance=boot_map@0x20000000:8M,sched,timer,irq,printk:console"
+                " initcall_debug")
+# device_shutdown() with initcall_debug: "<driver> <device>: shutdown".
+DEVICE_SHUTDOWN = re.compile(r" console: \S+ \S+: shutdown$")
+STOP_CALL = "PM: Calling rb_shutdown_buffer_cb"
 
 
 def console_lines(trace_text):
@@ -55,6 +66,14 @@ def check(t, how, text, last_words):
                  % (how, last_words))
     else:
         t.expect(not after, "%s: recorded after the stop point: %s" % (how, after[:2]))
+    devices = [l for l in lines if DEVICE_SHUTDOWN.search(l)]
+    t.figure(how + "_device_shutdown_lines", len(devices))
+    t.expect(bool(devices), "%s: no device's shutdown is in the trace: recording stopped before "
+             "device_shutdown()" % how)
+    if t.flavour == "lastboot":
+        t.expect(bool(lines) and STOP_CALL in lines[-1],
+                 "%s: the kernel log in the trace does not end at the ring buffer's system core "
+                 "shutdown call; it ends with %r" % (how, lines[-1:]))
     for cpu in range(2):
         t.expect(recovered.count(cpu) > 0, "%s: CPU %d shows no event" % (how, cpu))
 
