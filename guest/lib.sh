@@ -42,6 +42,20 @@ workload() {
 	wait
 }
 
+# seq_markers MARKER_FILE [USLEEP]: on every CPU, a writer pinned to it
+# writes "lb-seq CPU N" to MARKER_FILE, N counting up from 0, every USLEEP
+# microseconds (default 2000; 0: as fast as the shell goes) until
+# workload_stop; a write the instance refuses (tracing_on is 0) is tried
+# again with the same N.  The host checks that the markers that come back
+# form one unbroken run (harness/tracefile.py).
+seq_markers() {
+	for _c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$_c" sh -c "n=0; while [ ! -e /tmp/workload.stop ]; do
+			echo \"lb-seq $_c \$n\" 2>/dev/null >$1 && n=\$((n + 1))
+			[ ${2:-2000} = 0 ] || usleep ${2:-2000}; done" &
+	done
+}
+
 workload_stop() {
 	touch /tmp/workload.stop
 	sleep 1

@@ -2,6 +2,7 @@
 warm-reboot, read back."""
 
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -16,14 +17,18 @@ READ_CMDLINE = RESERVE + " trace_instance=boot_map@trace"
 # The snapshot of what was recorded is taken with the instance paused, so
 # that it is exact; then recording goes on, the workload still running, until
 # the crash hits CPUs in the middle of writing events, as a real one does.
+# Numbered markers on every CPU show whether what came back after the
+# snapshot is an unbroken continuation of it.
 RECORD_STEP = """
 I=$T/instances/boot_map
 workload $(({seconds} + 30)) &
+seq_markers $I/trace_marker
 sleep {seconds}
 echo 0 > $I/tracing_on
 emit_file recorded $I/trace
 echo 1 > $I/tracing_on
 sleep 1
+echo "lastboot-crash-clock $(grep 'now ts' $I/per_cpu/cpu0/stats)" > /dev/kmsg
 crash
 """
 
@@ -51,9 +56,25 @@ def read_back(t, g, cmdline=READ_CMDLINE):
     return b, tracefile.Trace(b.section("recovered"))
 
 
-def report(t, recorded, recovered, prefix=""):
+# The crashed boot's trace clock read right before the crash; stock kernels
+# go on recording through panic() for a while after it.  An event stamped
+# later than CRASH_SLACK seconds after that reading was never recorded by
+# that boot.  (The console's time stamps are of another clock, which drifts
+# from the trace clock under QEMU by tenths of a second.)
+CRASH_SLACK = 0.5
+
+
+def crash_time(boot):
+    """The latest trace time stamp the crashed boot can have written."""
+    # Through the kernel log: panic() flushes it to the console, where the
+    # data port may lose what the step wrote last.
+    m = re.search(r"lastboot-crash-clock now ts:\s*(\d+\.\d+)", boot.console)
+    return float(m.group(1)) + CRASH_SLACK if m else None
+
+
+def report(t, recorded, recovered, prefix="", crash_ts=None):
     """Figures per CPU and in total; returns the per-CPU comparison."""
-    cmp = tracefile.compare(recorded, recovered)
+    cmp = tracefile.compare(recorded, recovered, crash_ts)
     for cpu, c in cmp.items():
         t.note("%sCPU %d: %d recorded, %d back, %d missing (%d of them older than all that came back), "
                "%d never recorded" % (prefix, cpu, c["recorded"], c["recovered"], c["missing"],
@@ -61,4 +82,25 @@ def report(t, recorded, recovered, prefix=""):
     t.figure(prefix + "events_recorded", recorded.count())
     t.figure(prefix + "events_recovered", sum(c["recovered"] for c in cmp.values()))
     t.figure(prefix + "loss_markers", len(recovered.lost_markers))
+    if crash_ts is not None:
+        t.figure(prefix + "events_after_crash", sum(c["late"] for c in cmp.values()))
     return cmp
+
+
+def check_markers(t, recorded, recovered, prefix=""):
+    """Per CPU, the lb-seq markers that came back form one unbroken run that
+    holds the snapshot's last marker (what followed the snapshot continues
+    it), each shown on the CPU that wrote it."""
+    runs = tracefile.marker_runs(recovered)
+    snap = tracefile.marker_runs(recorded)
+    t.expect(not recovered.misplaced_markers, "%smarkers shown on another CPU than their writer's: %s"
+             % (prefix, recovered.misplaced_markers[:3]))
+    for cpu, (first, last, gaps) in sorted(snap.items()):
+        t.require(cpu in runs, "%sCPU %d: none of its markers came back" % (prefix, cpu))
+        got_first, got_last, got_gaps = runs[cpu]
+        t.note("%sCPU %d: markers %d..%d back (snapshot ended at %d), breaks: %s"
+               % (prefix, cpu, got_first, got_last, last, got_gaps[:5]))
+        t.expect(not got_gaps, "%sCPU %d: the markers that came back are not one unbroken run: %s"
+                 % (prefix, cpu, got_gaps[:5]))
+        t.expect(got_first <= last <= got_last, "%sCPU %d: the markers back (%d..%d) do not hold the "
+                 "snapshot's last one (%d)" % (prefix, cpu, got_first, got_last, last))

@@ -1,6 +1,9 @@
 """Crash recovery: sched/timer/irq events recorded into a reserve_mem boot
 instance, a sysrq crash, a warm reboot, and what the `trace` file shows
-compared with what was recorded, per CPU."""
+compared with what was recorded, per CPU: nothing invented, nothing
+stamped after the crash, and (lastboot) nothing missing and the numbered
+markers written on each CPU back as one unbroken run through the end of the
+snapshot."""
 
 import _common
 
@@ -11,12 +14,16 @@ REQUIRES = {("6.12", "lastboot"): "F1"}
 
 def run(t):
     g = t.guest(smp=2)
-    _, recorded = _common.record_and_crash(t, g)
+    crashed, recorded = _common.record_and_crash(t, g)
     boot, recovered = _common.read_back(t, g)
-    cmp = _common.report(t, recorded, recovered)
+    crash_ts = _common.crash_time(crashed)
+    t.require(crash_ts is not None, "the crashed boot did not read its trace clock before the crash")
+    cmp = _common.report(t, recorded, recovered, crash_ts=crash_ts)
 
     for cpu, c in cmp.items():
         t.expect(c["invented"] == 0, "CPU %d shows %d events that were never recorded" % (cpu, c["invented"]))
+        t.expect(c["late"] == 0, "CPU %d shows %d events stamped after the crash (%.3f s)"
+                 % (cpu, c["late"], crash_ts))
 
     if (t.base, t.flavour) == ("6.12", "stock"):
         # Stock 6.12 validates a whole CPU at once: a CPU comes back whole or
@@ -46,3 +53,4 @@ def run(t):
         for cpu, c in cmp.items():
             t.expect(c["missing"] == 0, "CPU %d: %d of %d recorded events are missing"
                      % (cpu, c["missing"], c["recorded"]))
+        _common.check_markers(t, recorded, recovered)

@@ -11,7 +11,10 @@ from the RAM image left behind:
   the old head page);
 - the next boot must show, per CPU, every event of the ring read from its
   real head (harness/ringbuf.py counts them on the image with the real
-  head put in place), and drop nothing.
+  head put in place), and drop nothing;
+- the numbered markers written on each CPU (guest/lib.sh seq_markers) must
+  come back as one unbroken run that ends at the last one in the RAM
+  image, or the one before it (the write the cut interrupted).
 Several cuts per case. Stock kernels are shown beside it; only lastboot is
 held to it.
 
@@ -22,6 +25,7 @@ writing to show; make check cuts within seconds of the wrap. A campaign:
 
 import os
 import random
+import re
 import time
 
 import _common  # noqa: F401  (puts harness/ on the path)
@@ -42,6 +46,7 @@ echo function > $I/current_tracer
 for c in $(seq 0 $(($(nproc) - 1))); do
 	taskset -c "$c" dd if=/dev/zero of=/dev/null bs=1 count=1000000000 2>/dev/null &
 done
+seq_markers $I/trace_marker 0
 until _all_wrapped $I; do sleep 1; done
 echo "lastboot-guest: wrapped, writing on" > /dev/kmsg
 while :; do sleep 1; done
@@ -125,6 +130,17 @@ def run(t):
             if lastboot:
                 t.expect(have == want, "cut %d: CPU %d shows %d of the %d events its ring holds"
                          % (n, cpu, have, want))
+        runs = tracefile.marker_runs(got)
+        for cpu in range(g.smp):
+            written = [int(x) for x in re.findall(rb"lb-seq %d (\d+)\n" % cpu, image)]
+            t.require(written, "cut %d: no marker of CPU %d in the RAM image" % (n, cpu))
+            first, last, gaps = runs.get(cpu, (None, None, []))
+            t.note("cut %d: CPU %d: markers %s..%s back, last in the image %d, breaks %s"
+                   % (n, cpu, first, last, max(written), gaps[:3]))
+            if lastboot:
+                t.expect(last is not None and not gaps and max(written) - 1 <= last <= max(written),
+                         "cut %d: CPU %d: markers back %s..%s with breaks %s; the image's last is %d"
+                         % (n, cpu, first, last, gaps[:3], max(written)))
         for line in r.dmesg_lines(r"sub-buffers dropped|recorded head page was behind|not read|"
                                   r"rewound|pages discarded|invalid"):
             t.note("cut %d:   %s" % (n, line.strip()))
