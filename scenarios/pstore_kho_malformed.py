@@ -1,9 +1,11 @@
 """pstore over kexec handover, malformed handovers: the outgoing kernel
 damages what it hands over with a test-only switch (CONFIG_PSTORE_KHO_TEST),
 the next kernel must boot, log exactly one clear line, offer no record and
-not complain.  One chain of five kernels: kernels 1, 2 and 3 each set one
-switch (bad version, size above capacity, offset outside the blob), kernel 4
-sets none, and kernel 5 must then get kernel 4's log again."""
+not complain.  One chain of eight kernels: kernels 1 to 6 each set one
+switch (bad version, size above capacity, offset outside the blob, blob
+size one page past the preserved memory, a capacity no writer produces,
+a second descriptor of the same payload), kernel 7 sets none, and kernel 8
+must then get kernel 7's log again."""
 
 import re
 import uuid
@@ -13,13 +15,17 @@ CASES = [("7.3", "lastboot")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
 
 P = "/sys/module/pstore_kho/parameters"
-SWITCHES = {1: "test_bad_version", 2: "test_oversize", 3: "test_bad_offset"}
+SWITCHES = {1: "test_bad_version", 2: "test_oversize", 3: "test_bad_offset",
+            4: "test_blob_size", 5: "test_capacity", 6: "test_overlap"}
 # What kernel s+1 must say about the switch kernel s set.
-REASONS = {1: r"unsupported version \d+ \(expected 1\)",
-           2: r"record 0: size \d+ exceeds capacity \d+",
-           3: r"record 0: offset \d+ capacity \d+ not within"}
+REASONS = {1: r"unsupported version \d+ \(expected 2\)",
+           2: r"record \d+: size \d+ exceeds capacity \d+",
+           3: r"record \d+: offset \d+ size \d+ not within",
+           4: r"blob of \d+ bytes in \d+ pages of order 0",
+           5: r"record \d+: capacity \d+ above the largest record size",
+           6: r"records at \d+\+\d+ and \d+\+\d+ overlap"}
 BAD = "pstore_kho: ignoring malformed handover from the previous kernel: "
-LAST = 5
+LAST = 8
 
 STEP = """
 s=$(stage)
@@ -45,7 +51,7 @@ def run(t):
     cases = "\n".join("%d) echo 1 >%s/%s; emit stage%d-switch cat %s/%s ;;" % (s, P, sw, s, P, sw)
                       for s, sw in SWITCHES.items())
     g = t.guest(smp=2)
-    b = g.boot(STEP.format(cases=cases, mark=mark, last=LAST), "kho=on", timeout=400)
+    b = g.boot(STEP.format(cases=cases, mark=mark, last=LAST), "kho=on", timeout=600)
     for s in range(1, LAST + 1):
         t.require("stage%d-files" % s in b.sections, "stage %d never ran its step" % s)
     for s, sw in SWITCHES.items():

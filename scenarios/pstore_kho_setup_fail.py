@@ -39,7 +39,7 @@ def run(t):
     log2 = b.sections["stage2-modlog"]
     t.expect("pstore_kho: test: failing the set-up for the next kernel" in log2,
              "kernel 2 did not take the test_fail_setup path")
-    t.expect("cannot set up the record for the next kernel" in log2,
+    t.expect("cannot set up the records for the next kernel" in log2,
              "kernel 2 does not say that it cannot set up the outgoing record")
     t.expect("Registered kho as persistent store backend" in log2,
              "kernel 2: the backend did not register for reading")

@@ -4,7 +4,9 @@ previous one wrote whatever its own record_size.  Kernel 1 hands over a
 4 KiB record (the compressed tail of its log), kernel 2 reads it with the
 default 64 KiB and hands over 256 KiB, kernel 3 reads that with 4 KiB (its
 buffer must grow: the pstore core inflates a record into at most three
-times the backend's buffer, and kernel 2's whole log does not fit in 12 KiB)."""
+times the backend's buffer, and kernel 2's whole log does not fit in 12 KiB).
+Kernel 1 keeps one part of each dump (parts=1): its record is the newest
+4 KiB of its log alone."""
 
 import uuid
 
@@ -17,7 +19,7 @@ SIZES = {1: 4096, 2: 262144, 3: 4096}
 STEP = """
 s=$(stage)
 case $s in
-1) modprobe pstore_kho record_size=%d ;;
+1) modprobe pstore_kho record_size=%d parts=1 ;;
 2) modprobe pstore_kho record_size=%d ;;
 3) modprobe pstore_kho record_size=%d ;;
 esac
