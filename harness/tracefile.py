@@ -20,8 +20,10 @@ CTX = re.compile(r"^\s*(?P<comm>.*)-(?P<pid>\d+)\s+\[(?P<cpu>\d+)\]\s+(?:\S+\s+)
 MARKER = re.compile(r" tracing_mark_write: lb-seq (?P<cpu>\d+) (?P<n>\d+)$")
 # trace-cmd report's header lines.
 REPORT_HEADER = re.compile(r"^(cpus=\d+|version = \d+)$")
+# trace-cmd report: "boot_map: [UNKNOWN EVENT]..." for a raw event of a type
+# it cannot find (what damage framed as an event looks like to it).
 LOST = re.compile(r"CPU:(?P<cpu>\d+) \[(?:LOST (?P<n>\d+ )?EVENTS|(?P<m>\d+ )?EVENTS DROPPED"
-                  r"|DAMAGED EVENT)\]")
+                  r"|DAMAGED EVENT)\]|^\S+: \[UNKNOWN EVENT\]")
 
 
 class UnrecognisedLine(ValueError):

@@ -42,7 +42,11 @@ def damage(t, g, crashed, mode):
             d = ringbuf.corrupt_subbuf(g.ram, addr, region, cpu, "middle", rng)
             kept = 0
         else:
-            d = ringbuf.corrupt_event_in_subbuf(g.ram, addr, region, cpu, "middle", rng)
+            # "events": a null padding word first, which ends every walk
+            # there (truncation); "events_random": random bytes from the
+            # middle event on, which frame as events of their own.
+            d = ringbuf.corrupt_event_in_subbuf(g.ram, addr, region, cpu, "middle", rng,
+                                                poison=(mode == "events"))
             kept = d["events_before_damage"]
         destroyed[cpu] = d["events_destroyed"]
         t.note("CPU %d: sub-buffer %d (offset 0x%x) damaged from byte %d: %d events before the damage, %d in it"
@@ -82,8 +86,12 @@ def run_damaged(t, mode):
             t.expect(c["recovered"] == 0, "stock 6.12 recovered %d events of damaged CPU %d; SPEC says none"
                      % (c["recovered"], cpu))
         return cmp, destroyed
-    for cpu, c in cmp.items():
-        t.expect(c["invented"] == 0, "CPU %d shows %d events that were never recorded" % (cpu, c["invented"]))
+    # Random bytes framed as events of a known type cannot be told from
+    # recorded ones (corruption_random_midpage counts them instead).
+    if mode != "events_random":
+        for cpu, c in cmp.items():
+            t.expect(c["invented"] == 0, "CPU %d shows %d events that were never recorded"
+                     % (cpu, c["invented"]))
     if t.flavour == "lastboot":
         # Exactly the destroyed events are missing, and the loss is marked.
         for cpu, c in cmp.items():
