@@ -16,7 +16,8 @@ import vm  # noqa: E402
 ROWS = [
     ("crash_recovery", "nothing corrupted"),
     ("corruption", "one 4 KiB sub-buffer per CPU overwritten with random bytes"),
-    ("corruption_midpage", "one sub-buffer per CPU damaged from its middle event on"),
+    ("corruption_midpage", "one sub-buffer per CPU cut at its middle event (a null word, then random bytes)"),
+    ("corruption_random_midpage", "one sub-buffer per CPU overwritten with random bytes from its middle event on"),
 ]
 COLUMNS = [("6.12-stock", "stock 6.12.117"), ("6.12-lastboot", "lastboot 6.12"), ("7.3-stock", "stock 7.3.4")]
 
