@@ -10,9 +10,10 @@ dropped; and its `echo c > /proc/sysrq-trigger` is replaced by a KHO kexec,
 because the backend hands the log over on kexec, not on a panic (a panic
 reboots through firmware, which passes no KHO data).
 
-Checks that apply to a dmesg-only backend must pass; the others must fail,
-each for the reason given in NOT_APPLICABLE (so that a change in what the
-backend offers shows up here)."""
+The backend is loaded with its console and pmsg rings (console_size,
+pmsg_size), so the console and pmsg checks apply. Checks that apply must
+pass; the others must fail, each for the reason given in NOT_APPLICABLE
+(so that a change in what the backend offers shows up here)."""
 
 import os
 import re
@@ -29,24 +30,25 @@ SCRIPTS = ["common_tests", "pstore_tests", "pstore_crash_test", "pstore_post_reb
 # check -> result it must have
 APPLY = {
     ("pstore_tests", "Checking pstore backend is registered"): "ok",
+    ("pstore_tests", "Checking pstore console is registered"): "ok",
+    ("pstore_tests", "Checking /dev/pmsg0 exists"): "ok",
+    ("pstore_tests", "Writing unique string to /dev/pmsg0"): "ok",
     ("pstore_crash_test", "Checking pstore backend is registered"): "ok",
     ("pstore_post_reboot_tests", "Checking pstore backend is registered"): "ok",
     ("pstore_post_reboot_tests", "Mounting pstore filesystem"): "ok",
     ("pstore_post_reboot_tests", "Checking dmesg files exist in pstore filesystem"): "ok",
+    ("pstore_post_reboot_tests", "Checking console files exist in pstore filesystem"): "ok",
+    ("pstore_post_reboot_tests", "Checking pmsg files exist in pstore filesystem"): "ok",
+    ("pstore_post_reboot_tests", "Checking pmsg file properly keeps the content written before crash"): "ok",
+    ("pstore_post_reboot_tests", "console-kho-0 (rm)"): "ok",
     ("pstore_post_reboot_tests", "dmesg-kho-0 (rm)"): "ok",
+    ("pstore_post_reboot_tests", "pmsg-kho-0 (rm)"): "ok",
 }
 NOT_APPLICABLE = {
-    ("pstore_tests", "Checking pstore console is registered"):
-        "the backend has the dmesg frontend only (no console)",
-    ("pstore_tests", "Checking /dev/pmsg0 exists"): "no pmsg frontend",
-    ("pstore_tests", "Writing unique string to /dev/pmsg0"): "no pmsg frontend",
-    ("pstore_post_reboot_tests", "Checking console files exist in pstore filesystem"): "no console frontend",
-    ("pstore_post_reboot_tests", "Checking pmsg files exist in pstore filesystem"): "no pmsg frontend",
     ("pstore_post_reboot_tests", "dmesg-kho-0 (end trace)"):
         "the record is the shutdown dump of a kexec, not an oops: no '---[ end trace'",
-    ("pstore_post_reboot_tests", "Checking console file contains oops end marker"): "no console frontend",
-    ("pstore_post_reboot_tests", "Checking pmsg file properly keeps the content written before crash"):
-        "no pmsg frontend",
+    ("pstore_post_reboot_tests", "Checking console file contains oops end marker"):
+        "a kexec instead of the crash: the console shows no oops",
 }
 
 
@@ -71,7 +73,7 @@ def step(uid):
     return """
 s=$(stage)
 D=/pstore-selftests
-modprobe pstore_kho
+modprobe pstore_kho console_size=65536 pmsg_size=16384
 if [ "$s" -eq 1 ]; then
 	mkdir -p $D
 	cd $D
@@ -129,7 +131,8 @@ def run(t):
         t.expect(got.get(key) == "FAIL", "%s: %s: %s, expected FAIL (%s)" % (key[0], key[1], got.get(key), why))
     unknown = set(got) - set(APPLY) - set(NOT_APPLICABLE)
     t.expect(not unknown, "checks not classified: %s" % sorted(unknown))
-    t.expect(b.section("before").split() == ["dmesg-kho-0"], "kernel 2 files: %s" % b.section("before").split())
+    t.expect(b.section("before").split() == ["console-kho-0", "dmesg-kho-0", "pmsg-kho-0"],
+             "kernel 2 files: %s" % b.section("before").split())
     t.expect(b.section("after").split() == [], "files left after the selftest removed them: %s"
              % b.section("after").split())
     t.expect(not b.complaints(), "kernel complaints: %s" % b.complaints()[:5])
