@@ -58,7 +58,7 @@ report:
 lint-build:
 	@BUILD_EACH=1 scripts/lint-series.sh $(BASE)
 
-# make fuzz [N=200] [SEED=1] [REGION=<saved region>] [BASE=6.12 FLAVOUR=lastboot VARIANT=debug]
+# make fuzz [N=200] [SEED=1] [MODE=events|wrapped] [REGION=<saved region>] [BASE=6.12 FLAVOUR=lastboot VARIANT=debug]
 fuzz:
 	@scripts/need-packages.sh
-	@N=$(FUZZ_N) $(if $(N),N=$(N)) $(if $(REGION),REGION=$(REGION)) SEED=$(or $(SEED),1) BASE=$(BASE) FLAVOUR=$(FLAVOUR) VARIANT=$(or $(filter-out normal,$(VARIANT)),debug) python3 harness/fuzz.py
+	@N=$(FUZZ_N) $(if $(N),N=$(N)) $(if $(MODE),MODE=$(MODE)) $(if $(REGION),REGION=$(REGION)) SEED=$(or $(SEED),1) BASE=$(BASE) FLAVOUR=$(FLAVOUR) VARIANT=$(or $(filter-out normal,$(VARIANT)),debug) python3 harness/fuzz.py

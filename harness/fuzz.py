@@ -13,6 +13,7 @@ the kernel's build id: `make fuzz SEED=<seed> N=1 REGION=<saved region>`
 replays one iteration on the same bytes.
 
 Environment: N (iterations, default 200), SEED (first seed, default 1),
+MODE (what the crashed boot records: events or wrapped, see MODES),
 BASE/FLAVOUR/VARIANT (default 6.12 lastboot debug).  make check runs a
 short campaign through scenarios/fuzz.py.
 """
@@ -57,6 +58,24 @@ CONSUMERS = {
     "trace_pipe_raw": """cd /tmp
 trace-cmd extract -B boot_map -o /tmp/raw.dat > /dev/null
 trace-cmd report -i /tmp/raw.dat > /dev/null""",
+}
+
+
+# What the crashed boot records into the region the seeds damage:
+# "events": sched/timer/irq events and numbered markers for 2 s (the
+# region is partly filled); "wrapped": the function tracer, numbered
+# markers and the kernel log (printk:console) until every CPU's part has
+# wrapped, so that the ring is full, its head is not its first page, and
+# ftrace's own event types and print events are in it.
+WRAPPED_STEP = """
+I=$T/instances/boot_map
+seq_markers $I/trace_marker 0
+fill_until_wrapped $I 600
+crash
+"""
+MODES = {
+    "events": (_common.RECORD_STEP.format(seconds=2), _common.RECORD_CMDLINE),
+    "wrapped": (WRAPPED_STEP, _common.RESERVE + " trace_instance=boot_map@trace,printk:console"),
 }
 
 
@@ -184,9 +203,10 @@ def save_region(name, pristine, addr, kernel_id):
     return path
 
 
-def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
-    """Run n damaged-region boots; returns the list of failing seeds."""
-    name = "fuzz[%s-%s-%s]" % (base, flavour, variant)
+def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="events"):
+    """Run n damaged-region boots on a region recorded as `mode` (MODES);
+    returns the list of failing seeds."""
+    name = "fuzz[%s-%s-%s-%s]" % (base, flavour, variant, mode)
     builddir = builddir or run.kernel_for(base, flavour, variant)
     initrd = vm.guest_initrd(builddir, run.base_initrd())
     workdir = os.path.join(vm.CACHE, "run", name)
@@ -206,8 +226,8 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
             note("WARNING: this kernel is build %s: the seeds may not replay as they ran" % kernel_id)
     else:
         note("filling the region (record, crash) with %s" % name)
-        crashed = g.boot(_common.RECORD_STEP.format(seconds=2), NOKASLR + _common.RECORD_CMDLINE, expect="panic",
-                         timeout=300)
+        step, cmdline = MODES[mode]
+        crashed = g.boot(step, NOKASLR + cmdline, expect="panic", timeout=900)
         addr, size = ringbuf.find_region(crashed.console)
         pristine = g.read_phys(addr, size)
         saved = save_region(name, pristine, addr, kernel_id)
@@ -237,11 +257,13 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None):
             elif flavour == "lastboot":
                 # The damage must cost only what it hit: a kernel that reset
                 # every damaged CPU would pass the checks above.
-                shown = tracefile.Trace(b.section("trace"))
+                shown = tracefile.Trace(b.section("trace"))  # UnrecognisedLine: below
                 short = ["CPU %d shows %d events, its undamaged sub-buffers hold %d" % (cpu, shown.count(cpu), want)
                          for cpu, want in sorted(floor.items()) if shown.count(cpu) < want]
                 if short:
                     problem = "; ".join(short)
+        except tracefile.UnrecognisedLine as e:
+            problem = "the trace shows what is not an event: %s" % e
         except vm.BootError as e:
             problem = str(e).splitlines()[0]
             bad = [line for line in e.console.splitlines() if vm.COMPLAINT.search(line)]
@@ -278,7 +300,11 @@ def main():
     base = os.environ.get("BASE", "6.12")
     flavour = os.environ.get("FLAVOUR", "lastboot")
     variant = os.environ.get("VARIANT", "debug")
-    failures = fuzz(base, flavour, variant, n, seed0, note=lambda m: print("[fuzz] " + m, flush=True))
+    mode = os.environ.get("MODE", "events")
+    if mode not in MODES:
+        raise run.Failed("unknown MODE %r (%s)" % (mode, ", ".join(MODES)))
+    failures = fuzz(base, flavour, variant, n, seed0, note=lambda m: print("[fuzz] " + m, flush=True),
+                    mode=mode)
     print("%d passed, %d failed" % (n - len(failures), len(failures)))
     return 1 if failures else 0
 
