@@ -41,6 +41,7 @@ REPORT_ONLY=1 (rewrite OUT from the raw figures of the last run).
 import datetime
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -240,76 +241,108 @@ def tsc_khz(console):
 KERNELS = [tuple(k.split("-")) for k in os.environ.get("KERNELS", "6.12-lastboot 6.12-stock 7.3-stock").split()]
 
 
+def fill_region(key, base, fl, size):
+    """Boot once and fill the boot instance until it wraps; returns what
+    every round of this kernel needs: its guest, the region, its bytes,
+    and the command lines with and without the instance."""
+    region_only = "reserve_mem=%dM:4096:trace reserve_mem=%dM:4096:ref" % (size, size)
+    reserve = region_only + " trace_instance=boot_map@trace"
+    g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 3 * size,
+              prealloc=True)
+    b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
+    region = ringbuf.find_region(b.console, "boot_map")
+    if not region:
+        raise run.Failed("%s: no boot_map region in the boot log" % key)
+    filled = re.search(r"boot_map wrapped after (\d+) s", b.console)
+    note("%s MiB on %s-%s: region at %#x full after %s s" % (size, base, fl, region[0],
+                                                           filled.group(1) if filled else "?"))
+    with open(g.ram, "rb") as f:
+        f.seek(region[0])
+        saved = f.read(region[1])
+    tsc = " tsc_early_khz=%d" % tsc_khz(b.console)
+    return {"guest": g, "region": region, "saved": saved, "cmd": reserve + tsc, "plain": region_only + tsc,
+            "entries": [int(x) for x in re.findall(r"entries: (\d+)", b.section("fillstats"))]}
+
+
+def validate_round(key, k, step, r):
+    """One round of the validation figure on kernel `k` (fill_region())."""
+    g = k["guest"]
+    g.write_phys(k["region"][0], k["saved"])  # every round reads the same region
+    rb = g.boot(step, k["cmd"], timeout=300)
+    # The same boot without the instance: what bringing up CPU 1 costs
+    # when there is nothing to validate.
+    plain = g.boot("true", k["plain"], timeout=300)
+    up, up_plain = bringup_ms(rb.console), bringup_ms(plain.console)
+    row = {"cpu0_ms": validation_ms(rb.console), "cpu1_ms": up - up_plain,
+           "bringup_ms": up, "bringup_plain_ms": up_plain,
+           "memcpy_half_ms": memcpy_ms(rb.section("memcpy_half")),
+           "kmemcpy_half_ms": kmemcpy_ms(rb.section("kmemcpy_half")),
+           "entries": [int(x) for x in re.findall(r"entries: (\d+)", rb.section("stats"))]}
+    note("validate %s round %d: CPU0 %.1f ms, CPU1 %.1f ms (bring-up %.1f - %.1f), "
+         "memcpy of half %.1f ms (kernel %.1f ms cold, %.1f ms warm), entries %s"
+         % (key, r + 1, row["cpu0_ms"], row["cpu1_ms"], up, up_plain, row["memcpy_half_ms"],
+            row["kmemcpy_half_ms"][0], row["kmemcpy_half_ms"][1], row["entries"]))
+    return row
+
+
+def backup_round(key, k, step, r, fl):
+    """One round of the backup figure on kernel `k` (fill_region())."""
+    g = k["guest"]
+    g.write_phys(k["region"][0], k["saved"])
+    rb = g.boot(step, k["cmd"] + " trace_instance=backup=boot_map", timeout=300)
+    copied = copy_validated_ms(rb.console)
+    # The span below holds no walk over the copy's CPU 0 events only if
+    # the copy took over the source's.
+    if fl == "lastboot" and not re.search(TAKEN_OVER, rb.console):
+        raise run.Failed("backup %s: the copy's CPU 0 part did not take over the source's validation" % key)
+    row = {"backup_ms": backup_ms(rb.console) if fl == "lastboot" else copied,
+           "copy_validated_ms": copied,
+           "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
+           "kmemcpy_full_ms": kmemcpy_ms(rb.section("kmemcpy_full"))}
+    note("backup %s round %d: %.1f ms (%.1f ms to the copy's validation), memcpy of the region "
+         "%.1f ms (kernel %.1f ms cold, %.1f ms warm)"
+         % (key, r + 1, row["backup_ms"], copied, row["memcpy_full_ms"],
+            row["kmemcpy_full_ms"][0], row["kmemcpy_full_ms"][1]))
+    return row
+
+
+def interleaved(keys, r):
+    """The kernels of round r, in an order that starts one further each
+    round (A B C, B C A, ...): no kernel always runs first or after the
+    same one, and drifts of the host hit every kernel alike."""
+    return keys[r % len(keys):] + keys[:r % len(keys)]
+
+
 def bench_validate(res, with_backup):
+    """Per size: every kernel fills its region once; then each round boots
+    every kernel once on its saved region, interleaved, so that the rounds
+    pair the kernels (figure of a round = the same minutes of the host)."""
     raw = res.setdefault("validate", {})
     braw = res.setdefault("backup", {})
     for size in SIZES:
-        for base, fl in KERNELS:
-            key = "%s-%s %d" % (base, fl, size)
-            region_only = "reserve_mem=%dM:4096:trace reserve_mem=%dM:4096:ref" % (size, size)
-            reserve = region_only + " trace_instance=boot_map@trace"
-            g = guest("validate-%s-%s-%d" % (base, fl, size), base, fl, "normal", mem_mb=1024 + 3 * size,
-                      prealloc=True)
-            b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
-            region = ringbuf.find_region(b.console, "boot_map")
-            if not region:
-                raise run.Failed("%s: no boot_map region in the boot log" % key)
-            filled = re.search(r"boot_map wrapped after (\d+) s", b.console)
-            note("%s MiB on %s-%s: region at %#x full after %s s" % (size, base, fl, region[0],
-                                                                   filled.group(1) if filled else "?"))
-            res.setdefault("filled", {})[key] = [int(x) for x in re.findall(r"entries: (\d+)", b.section("fillstats"))]
-            with open(g.ram, "rb") as f:
-                f.seek(region[0])
-                saved = f.read(region[1])
-            tsc = " tsc_early_khz=%d" % tsc_khz(b.console)
-            cmd = reserve + tsc
-            step, backup_step = read_steps(size)
-            rows = []
+        kernels = {"%s-%s %d" % (base, fl, size): fill_region("%s-%s %d" % (base, fl, size), base, fl, size)
+                   for base, fl in KERNELS}
+        for key, k in kernels.items():
+            res.setdefault("filled", {})[key] = k["entries"]
+        step, backup_step = read_steps(size)
+        keys = list(kernels)
+        for key in keys:
+            raw[key] = []
+        for r in range(ROUNDS):
+            for key in interleaved(keys, r):
+                raw[key].append(validate_round(key, kernels[key], step, r))
+        # Stock 6.12 has no backup instance; mainline's (stock 7.3) is
+        # measured beside ours.
+        bkeys = [key for key in keys if "-lastboot " in key or key.startswith("7.3-")]
+        if with_backup:
+            for key in bkeys:
+                braw[key] = []
             for r in range(ROUNDS):
-                g.write_phys(region[0], saved)  # every round reads the same region
-                rb = g.boot(step, cmd, timeout=300)
-                # The same boot without the instance: what bringing up CPU 1
-                # costs when there is nothing to validate.
-                plain = g.boot("true", region_only + tsc, timeout=300)
-                up, up_plain = bringup_ms(rb.console), bringup_ms(plain.console)
-                row = {"cpu0_ms": validation_ms(rb.console), "cpu1_ms": up - up_plain,
-                       "bringup_ms": up, "bringup_plain_ms": up_plain,
-                       "memcpy_half_ms": memcpy_ms(rb.section("memcpy_half")),
-                       "kmemcpy_half_ms": kmemcpy_ms(rb.section("kmemcpy_half")),
-                       "entries": [int(x) for x in re.findall(r"entries: (\d+)", rb.section("stats"))]}
-                rows.append(row)
-                note("validate %s round %d: CPU0 %.1f ms, CPU1 %.1f ms (bring-up %.1f - %.1f), "
-                     "memcpy of half %.1f ms (kernel %.1f ms cold, %.1f ms warm), entries %s"
-                     % (key, r + 1, row["cpu0_ms"], row["cpu1_ms"], up, up_plain, row["memcpy_half_ms"],
-                        row["kmemcpy_half_ms"][0], row["kmemcpy_half_ms"][1], row["entries"]))
-            raw[key] = rows
-            g.cleanup()
-            # Stock 6.12 has no backup instance; mainline's (stock 7.3) is
-            # measured beside ours.
-            if with_backup and (fl == "lastboot" or base == "7.3"):
-                g = guest("backup-%s-%d" % (base, size), base, fl, "normal", mem_mb=1024 + 3 * size,
-                          prealloc=True)
-                brows = []
-                for r in range(ROUNDS):
-                    g.write_phys(region[0], saved)
-                    rb = g.boot(backup_step, cmd + " trace_instance=backup=boot_map", timeout=300)
-                    copied = copy_validated_ms(rb.console)
-                    # The span below holds no walk over the copy's CPU 0
-                    # events only if the copy took over the source's.
-                    if fl == "lastboot" and not re.search(TAKEN_OVER, rb.console):
-                        raise run.Failed("backup %s: the copy's CPU 0 part did not take over the source's "
-                                         "validation" % key)
-                    row = {"backup_ms": backup_ms(rb.console) if fl == "lastboot" else copied,
-                           "copy_validated_ms": copied,
-                           "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
-                           "kmemcpy_full_ms": kmemcpy_ms(rb.section("kmemcpy_full"))}
-                    brows.append(row)
-                    note("backup %s round %d: %.1f ms (%.1f ms to the copy's validation), memcpy of the region "
-                         "%.1f ms (kernel %.1f ms cold, %.1f ms warm)"
-                         % (key, r + 1, row["backup_ms"], copied, row["memcpy_full_ms"],
-                            row["kmemcpy_full_ms"][0], row["kmemcpy_full_ms"][1]))
-                braw[key] = brows
-                g.cleanup()
+                for key in interleaved(bkeys, r):
+                    fl = key.split()[0].split("-")[1]
+                    braw[key].append(backup_round(key, kernels[key], backup_step, r, fl))
+        for k in kernels.values():
+            k["guest"].cleanup()
 
 
 # --- pstore over KHO ------------------------------------------------------------
@@ -532,6 +565,60 @@ def ratio(a, b):
     return a / b if b else nan
 
 
+def ci95(xs, n=2000):
+    """95% percentile-bootstrap interval of the median of xs (the rounds),
+    with a fixed seed so that a report rewritten from the same raw figures
+    says the same."""
+    xs = [x for x in xs if x == x]
+    if len(xs) < 2:
+        return nan, nan
+    rng = random.Random(1)
+    boots = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(n))
+    return boots[int(0.025 * n)], boots[int(0.975 * n) - 1]
+
+
+def with_ci(xs, fmt="%.1f"):
+    """"median [lo, hi]" of the rounds."""
+    lo, hi = ci95(xs)
+    return (fmt + " [" + fmt + ", " + fmt + "]") % (med(xs), lo, hi)
+
+
+def paired_validation(res, size, ours="6.12-lastboot", theirs="7.3-stock"):
+    """Both CPUs' validation of `ours` and `theirs` and their ratio, round
+    by round (the rounds interleave the kernels: round r of each ran in the
+    same minutes).  None if either was not measured."""
+    a = res["validate"].get("%s %d" % (ours, size))
+    b = res["validate"].get("%s %d" % (theirs, size))
+    if not a or not b:
+        return None
+    ta = [r["cpu0_ms"] + r["cpu1_ms"] for r in a]
+    tb = [r["cpu0_ms"] + r["cpu1_ms"] for r in b]
+    return ta, tb, [x / y for x, y in zip(ta, tb) if y > 0]
+
+
+def validation_headline(w, res):
+    """The goal of issue 24 as a table: lastboot 6.12 against mainline,
+    paired per round, with intervals."""
+    sizes = sorted({int(k.split()[1]) for k in res["validate"]})
+    rows = [(size, paired_validation(res, size)) for size in sizes]
+    rows = [(size, p) for size, p in rows if p]
+    if not rows:
+        return
+    w("Headline: both CPUs' validation (CPU 0 + CPU 1), lastboot 6.12 against")
+    w("mainline (stock 7.3), each kernel on its own full region, the kernels")
+    w("interleaved in every round; median [95% bootstrap interval of the")
+    w("median] over the rounds, and the median of the per-round ratios.")
+    w("Goal: lastboot's upper bound at most mainline's median.")
+    w("")
+    w("| region | lastboot 6.12 (ms) | stock 7.3 (ms) | ratio per round | goal |")
+    w("|---|---|---|---|---|")
+    for size, (ta, tb, rt) in rows:
+        met = ci95(ta)[1] <= med(tb)
+        w("| %d MiB | %s | %s | %s | %s |" % (size, with_ci(ta), with_ci(tb), with_ci(rt, "%.2f"),
+                                           "met" if met else "**not met**"))
+    w("")
+
+
 MEASURED = "_Measured %s, %d rounds._\n"
 HEADER = """# lastboot benchmarks
 
@@ -541,7 +628,11 @@ kept; each says when it was measured). Guests run under QEMU TCG
 (`-accel tcg,thread=single`, 2 vCPUs) on the 2-core build machine: absolute
 times are emulated-CPU times and mean little; each figure is a ratio of two
 things measured in the same run, and medians over the rounds; the per-round
-figures follow each table.
+figures follow each table. The validation and backup rounds interleave the
+kernels (round 1: A B C, round 2: B C A, ...), so that each round compares
+them over the same minutes of the host; their headline figures carry a 95%
+bootstrap interval of the median, and a goal counts as met only when the
+whole interval meets it.
 """
 
 
@@ -648,6 +739,7 @@ def report(res):
                  " + ".join(str(e) for e in filled) if filled else "?",
                  " + ".join(str(e) for e in rows[-1]["entries"])))
         w("")
+        validation_headline(w, res)
         lost = []
         for key, rows in res["validate"].items():
             filled = res.get("filled", {}).get(key) or []
@@ -673,7 +765,7 @@ def report(res):
         w("the source's `Ring buffer meta [0] ... events kept` line to `Tracing:")
         w("backup instance backup holds`: vmalloc, memcpy of the whole region,")
         w("mapping the copy, whose CPU 0 part takes over the source's validation")
-        w("(patch 0012; the bench fails if a copy's log does not say so; CPU 1's")
+        w("(the bench fails if a copy's log does not say so; CPU 1's")
         w("part of the copy is validated at its bring-up). Stock 7.3 (mainline's")
         w("backup instance: vzalloc, memcpy) prints no line of its own: its span")
         w("ends at the copy's `Ring buffer meta [0] is from previous boot`; the")
@@ -700,7 +792,17 @@ def report(res):
               % (size, kern, bk, cv, cold, warm, mc, ratio(bk, cold), ratio(cv, cold), ratio(bk, warm),
                  ratio(bk, mc)))
         w("")
-        w("Goal: at most 1.2x. Per round (backup, to the copy's validation, kernel memcpy cold, warm, "
+        w("Headline: backup / cold kernel memcpy, per round, median [95% bootstrap")
+        w("interval]; the goal (at most 1.2x) counts as met only when the whole")
+        w("interval is under it.")
+        w("")
+        for key, rows in res["backup"].items():
+            rt = [r["backup_ms"] / r["kmemcpy_full_ms"][0] for r in rows
+                  if "kmemcpy_full_ms" in r and r["kmemcpy_full_ms"][0] > 0]
+            w("- %s MiB %s: %s (%s)" % (key.split()[1], key.split()[0], with_ci(rt, "%.2f"),
+                                        "met" if ci95(rt)[1] <= 1.2 else "not met"))
+        w("")
+        w("Per round (backup, to the copy's validation, kernel memcpy cold, warm, "
           "user memcpy; ms):")
         w("")
         for key, rows in res["backup"].items():
