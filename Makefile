@@ -12,7 +12,7 @@ FUZZ_N  ?= 200
 
 RUN := python3 harness/run.py
 
-.PHONY: help demo check bench tree export kernel initramfs scenarios list report lint-build
+.PHONY: help demo check bench tree export kernel initramfs scenarios list report lint-build fuzz-pstore
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# *//'
@@ -62,3 +62,9 @@ lint-build:
 fuzz:
 	@scripts/need-packages.sh
 	@N=$(FUZZ_N) $(if $(N),N=$(N)) $(if $(MODE),MODE=$(MODE)) $(if $(REGION),REGION=$(REGION)) SEED=$(or $(SEED),1) BASE=$(BASE) FLAVOUR=$(FLAVOUR) VARIANT=$(or $(filter-out normal,$(VARIANT)),debug) python3 harness/fuzz.py
+
+# The pstore handover fuzz (scenarios/pstore_kho_fuzz.py) on more seeds than
+# make check runs; see docs/pstore-fuzz.md.  Not beside make check: both use
+# the case's run directory.
+fuzz-pstore:
+	@LASTBOOT_PSTORE_FUZZ_N=$(or $(N),200) LASTBOOT_PSTORE_FUZZ_SEED=$(or $(SEED),1) $(RUN) -k pstore_kho_fuzz -j1

@@ -123,7 +123,7 @@ def parse_sections(data):
 
 class Guest:
     def __init__(self, workdir, kernel, initrd, mem_mb=1024, smp=2, maxcpus=None,
-                 debug=False, monitor=False, prealloc=False):
+                 debug=False, monitor=False, prealloc=False, icount=None):
         self.workdir = workdir
         self.kernel = kernel
         self.initrd = initrd
@@ -139,6 +139,11 @@ class Guest:
         # keeps it in /dev/shm: populating dirties every page, and the host
         # would write a file on disk back while the guest is being timed.
         self.prealloc = prealloc
+        # icount=SHIFT: the guest's clocks advance 2^SHIFT ns per instruction
+        # executed (QEMU -icount), not with the host's time: a time measured
+        # in the guest is then a count of instructions, which the load of
+        # the host does not change (make bench's write path).
+        self.icount = icount
         if prealloc:
             self.ram = "/dev/shm/lastboot-%d-%s.ram" % (os.getpid(), os.path.basename(workdir))
             atexit.register(self.cleanup)  # it holds host memory: never leave it
@@ -168,6 +173,8 @@ class Guest:
             "-serial", "file:" + console, "-serial", "file:" + data,
             "-fw_cfg", "name=opt/lastboot/step,file=" + step_file,
         ]
+        if self.icount is not None:
+            args += ["-icount", "shift=%d,sleep=off" % self.icount]
         if self.monitor:
             args += ["-monitor", "unix:%s,server,nowait" % self.monitor_path()]
         return args
