@@ -109,6 +109,16 @@ stage() {
 	echo "${_s:-1}"
 }
 
+# pstore_emit_files STAGE: what /sys/fs/pstore holds, as section
+# stageSTAGE-files, and each file's contents as stageSTAGE-file-NAME.
+pstore_emit_files() {
+	emit "stage$1-files" ls /sys/fs/pstore
+	for _f in /sys/fs/pstore/*; do
+		[ -e "$_f" ] || continue
+		emit_file "stage$1-file-${_f##*/}" "$_f"
+	done
+}
+
 # kexec_next EXTRA_CMDLINE...: KHO-capable kexec (in-kernel file loader) into
 # this same kernel (/boot/bzImage, packed by the host), with an initrd
 # repacked from this root file system, this kernel's command line, the next

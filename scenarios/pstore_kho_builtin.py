@@ -27,12 +27,8 @@ RAMOOPS = "memmap=1M$0x3f000000 ramoops.mem_address=0x3f000000 ramoops.mem_size=
 
 CHAIN = """
 s=$(stage)
-emit stage$s-files ls /sys/fs/pstore
 emit stage$s-builtin sh -c '[ -d {p} ] && ! grep "^pstore_kho " /proc/modules && cat /sys/module/pstore/parameters/backend'
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${{f##*/}}" "$f"
-done
+pstore_emit_files $s
 emit stage$s-modlog sh -c 'dmesg | grep pstore || true'
 [ "$s" -ne 2 ] || echo 1 >{p}/test_bad_version
 echo "lastboot-pstore-marker {mark} stage$s" >/dev/kmsg

@@ -21,11 +21,7 @@ REQUIRES = {("7.3", "lastboot"): "F6"}
 STEP = """
 s=$(stage)
 {load}
-emit stage$s-files ls /sys/fs/pstore
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${{f##*/}}" "$f"
-done
+pstore_emit_files $s
 emit stage$s-modlog sh -c 'dmesg | grep -i "pstore" || true'
 echo "lastboot-pstore-marker {mark} stage$s" >/dev/kmsg
 if [ "$s" -lt 3 ]; then

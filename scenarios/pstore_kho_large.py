@@ -21,13 +21,9 @@ case $s in
 1) modprobe pstore_kho record_size=%d parts=1 ;;
 *) modprobe pstore_kho ;;
 esac
-emit stage$s-files ls /sys/fs/pstore
 emit stage$s-vmalloc cat /proc/vmallocinfo
 emit stage$s-module grep "^pstore_kho " /proc/modules
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${f##*/}" "$f"
-done
+pstore_emit_files $s
 emit stage$s-modlog sh -c 'dmesg | grep pstore || true'
 echo "lastboot-pstore-marker MARK stage$s" >/dev/kmsg
 if [ "$s" -lt 3 ]; then

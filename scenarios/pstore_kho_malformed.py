@@ -30,12 +30,8 @@ LAST = 8
 STEP = """
 s=$(stage)
 modprobe pstore_kho
-emit stage$s-files ls /sys/fs/pstore
 emit stage$s-modlog sh -c 'dmesg | grep pstore || true'
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${{f##*/}}" "$f"
-done
+pstore_emit_files $s
 case $s in
 {cases}
 esac

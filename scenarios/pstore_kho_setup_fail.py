@@ -17,12 +17,8 @@ if [ "$s" -eq 2 ]; then
 else
 	modprobe pstore_kho
 fi
-emit stage$s-files ls /sys/fs/pstore
 emit stage$s-modlog sh -c 'dmesg | grep pstore || true'
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${f##*/}" "$f"
-done
+pstore_emit_files $s
 echo "lastboot-pstore-marker MARK stage$s" >/dev/kmsg
 if [ "$s" -lt 3 ]; then
 	kexec_next

@@ -23,11 +23,7 @@ case $s in
 2) modprobe pstore_kho record_size=%d ;;
 3) modprobe pstore_kho record_size=%d ;;
 esac
-emit stage$s-files ls /sys/fs/pstore
-for f in /sys/fs/pstore/*; do
-	[ -e "$f" ] || continue
-	emit_file "stage$s-file-${f##*/}" "$f"
-done
+pstore_emit_files $s
 emit stage$s-modlog sh -c 'dmesg | grep pstore || true'
 echo "lastboot-pstore-marker MARK stage$s" >/dev/kmsg
 if [ "$s" -lt 3 ]; then
