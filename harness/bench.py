@@ -201,8 +201,9 @@ def bringup_ms(console):
     return 1000 * (stamp(console, r"x86: Booting SMP configuration", t1) - t1)
 
 
-# Patch 0012 of 6.12: the copy's CPU 0 part takes over the validation of
-# the source's instead of walking its events again.
+# 6.12's "ring-buffer: let a copy of a boot-mapped range take over its
+# validation": the copy's CPU 0 part takes over the validation of the
+# source's instead of walking its events again.
 TAKEN_OVER = r"Ring buffer meta \[0\] \d+ events kept, as validated in the buffer it was copied from"
 
 
