@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+import rb_damage  # noqa: E402
 import ringbuf  # noqa: E402
 import run  # noqa: E402
 import tracefile  # noqa: E402
@@ -62,7 +63,7 @@ def main():
         region = ringbuf.parse_region(g.read_phys(*where), BASE)
         rng = random.Random(1)
         for cpu in range(g.smp):
-            d = ringbuf.corrupt_subbuf(g.ram, where[0], region, cpu, "middle", rng)
+            d = rb_damage.corrupt_subbuf(g.ram, where[0], region, cpu, "middle", rng)
             say("damaged CPU %d's sub-buffer %d (%d events) with random bytes" % (cpu, d["index"], d["events_destroyed"]))
 
     backup = "F5" in run.features(BASE) and FLAVOUR == "lastboot"

@@ -7,6 +7,7 @@ import os
 import random
 
 import _common
+import rb_damage
 import ringbuf
 import tracefile
 
@@ -39,14 +40,14 @@ def damage(t, g, crashed, mode):
     destroyed = {}
     for cpu in range(g.smp):
         if mode == "page":
-            d = ringbuf.corrupt_subbuf(g.ram, addr, region, cpu, "middle", rng)
+            d = rb_damage.corrupt_subbuf(g.ram, addr, region, cpu, "middle", rng)
             kept = 0
         else:
             # "events": a null padding word first, which ends every walk
             # there (truncation); "events_random": random bytes from the
             # middle event on, which frame as events of their own.
-            d = ringbuf.corrupt_event_in_subbuf(g.ram, addr, region, cpu, "middle", rng,
-                                                poison=(mode == "events"))
+            d = rb_damage.corrupt_event_in_subbuf(g.ram, addr, region, cpu, "middle", rng,
+                                                  poison=(mode == "events"))
             kept = d["events_before_damage"]
         destroyed[cpu] = d["events_destroyed"]
         t.note("CPU %d: sub-buffer %d (offset 0x%x) damaged from byte %d: %d events before the damage, %d in it"

@@ -12,6 +12,7 @@ import random
 import struct
 
 import _common
+import rb_damage
 import ringbuf
 
 TITLE = "events with a damaged payload (pid -1, bool 115, a short event of a longer type): marked, kernel quiet"
@@ -26,12 +27,12 @@ def run(t):
     crashed, recorded = _common.record_and_crash(
         t, g, prelude="emit hrtimer_start_format cat $T/events/timer/hrtimer_start/format\n"
                       "emit hrtimer_cancel_format cat $T/events/timer/hrtimer_cancel/format\n")
-    type_id, fields = ringbuf.event_format(crashed.section("hrtimer_start_format"))
+    type_id, fields = rb_damage.event_format(crashed.section("hrtimer_start_format"))
     t.require(type_id is not None and "was_armed" in fields,
               "no id or was_armed field in hrtimer_start's format")
     armed_off, armed_size, armed_type = fields["was_armed"]
     t.require((armed_size, armed_type) == (1, "bool"), "was_armed is %s of size %d" % (armed_type, armed_size))
-    cancel_id, cancel_fields = ringbuf.event_format(crashed.section("hrtimer_cancel_format"))
+    cancel_id, cancel_fields = rb_damage.event_format(crashed.section("hrtimer_cancel_format"))
     t.require(cancel_id is not None and "hrtimer" in cancel_fields, "no id or hrtimer field in hrtimer_cancel's format")
     where = ringbuf.find_region(crashed.console)
     t.require(where is not None, "the crashed boot did not print where the boot instance is mapped")
@@ -39,12 +40,12 @@ def run(t):
     region = ringbuf.parse_region(g.read_phys(addr, size), t.base)
     rng = random.Random(1)
     for cpu in range(g.smp):
-        d = ringbuf.damage_event_pid(g.ram, addr, region, cpu, "middle", rng)
+        d = rb_damage.damage_event_pid(g.ram, addr, region, cpu, "middle", rng)
         t.note("CPU %d: pid of event %d of sub-buffer %d set to -1" % (cpu, d["event"], d["index"]))
-        d = ringbuf.damage_event_field(g.ram, addr, region, cpu, type_id, armed_off, bytes([115]))
+        d = rb_damage.damage_event_field(g.ram, addr, region, cpu, type_id, armed_off, bytes([115]))
         t.note("CPU %d: was_armed of hrtimer_start event %d of sub-buffer %d set to 115"
                % (cpu, d["event"], d["index"]))
-        d = ringbuf.damage_event_field(g.ram, addr, region, cpu, cancel_id, 0, struct.pack("<H", TRACE_CTX))
+        d = rb_damage.damage_event_field(g.ram, addr, region, cpu, cancel_id, 0, struct.pack("<H", TRACE_CTX))
         t.note("CPU %d: hrtimer_cancel event %d of sub-buffer %d retyped as a context switch"
                % (cpu, d["event"], d["index"]))
 

@@ -29,6 +29,7 @@ import re
 import time
 
 import _common  # noqa: F401  (puts harness/ on the path)
+import rb_damage
 import ringbuf
 import tracefile
 
@@ -84,7 +85,7 @@ def real_head(cpu, ahead=1):
 
 def with_head(image, base, cpu, slot):
     """The image with `slot` recorded as the CPU's head page."""
-    off, data = ringbuf.head_write(base, cpu, slot)
+    off, data = rb_damage.head_write(base, cpu, slot)
     return image[:off] + data + image[off + len(data):]
 
 

@@ -12,6 +12,7 @@ head to the commit page; mainline 7.3 walks back from it, except from a
 head recorded on the commit page."""
 
 import _common  # noqa: F401  (puts harness/ on the path)
+import rb_damage
 import ringbuf
 import tracefile
 
@@ -44,7 +45,7 @@ def move_head(g, addr, base, cpu, back):
     order (the page `back` steps behind it, going round past the commit)."""
     ring = ring_pages(cpu)
     stale = ring[-back]
-    off, data = ringbuf.head_write(base, cpu, stale.index)
+    off, data = rb_damage.head_write(base, cpu, stale.index)
     g.write_phys(addr + off, data)
     return stale.index
 
