@@ -48,15 +48,16 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kernels  # noqa: E402
+import paths  # noqa: E402
 import ringbuf  # noqa: E402
-import run  # noqa: E402
 import vm  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 SIZES = [int(s) for s in os.environ.get("SIZES", "8 64 256").split()]
 ONLY = os.environ.get("ONLY", "").split()
-OUT = os.environ.get("OUT", os.path.join(vm.TOP, "BENCHMARKS.md"))
-WORK = os.path.join(vm.CACHE, "bench")
+OUT = os.environ.get("OUT", os.path.join(paths.TOP, "BENCHMARKS.md"))
+WORK = os.path.join(paths.CACHE, "bench")
 RAW = os.path.join(WORK, "raw.json")
 
 
@@ -65,9 +66,9 @@ def note(msg):
 
 
 def guest(name, base, flavour, variant, **kw):
-    builddir = run.kernel_for(base, flavour, variant)
+    builddir = kernels.kernel_for(base, flavour, variant)
     return vm.Guest(os.path.join(WORK, name), vm.kernel_image(builddir),
-                    vm.guest_initrd(builddir, run.base_initrd()), **kw)
+                    vm.guest_initrd(builddir, kernels.base_initrd()), **kw)
 
 
 nan = float("nan")
@@ -94,7 +95,7 @@ done
 def parse_bm(text):
     m = re.search(r"min=(\d+) avg=(\d+)\s+(\d+)", text)
     if not m:
-        raise run.Failed("the tracepoint benchmark wrote no statistics: %r" % text[:200])
+        raise kernels.Failed("the tracepoint benchmark wrote no statistics: %r" % text[:200])
     return {"min": int(m.group(1)), "avg": int(m.group(2)), "events": int(m.group(3))}
 
 
@@ -180,7 +181,7 @@ def stamp(console, pattern, after=0.0):
         t = float(m.group(1))
         if t >= after and re.search(pattern, m.group(2)):
             return t
-    raise run.Failed("no console line matches %r" % pattern)
+    raise kernels.Failed("no console line matches %r" % pattern)
 
 
 def validation_ms(console):
@@ -229,7 +230,7 @@ def copy_validated_ms(console):
 def memcpy_ms(text):
     ns = [int(m.group(1)) for m in re.finditer(r"memcpy \d+ (\d+)", text)]
     if not ns:
-        raise run.Failed("lastboot-memcpy printed nothing: %r" % text[:200])
+        raise kernels.Failed("lastboot-memcpy printed nothing: %r" % text[:200])
     return med(ns) / 1e6
 
 
@@ -239,14 +240,14 @@ def kmemcpy_ms(text):
     (warm: the same pages again, through fresh mappings), in ms."""
     ns = [int(m) for m in re.findall(r"lastboot_kmemcpy: \d+ bytes: vmalloc \d+ ns, memcpy (\d+) ns", text)]
     if len(ns) != KMEMCPY_ROUNDS:
-        raise run.Failed("lastboot_kmemcpy printed %d copies, not %d: %r" % (len(ns), KMEMCPY_ROUNDS, text[-300:]))
+        raise kernels.Failed("lastboot_kmemcpy printed %d copies, not %d: %r" % (len(ns), KMEMCPY_ROUNDS, text[-300:]))
     return ns[0] / 1e6, med(ns[1:]) / 1e6
 
 
 def tsc_khz(console):
     mhz = re.findall(r"tsc: (?:Refined TSC clocksource calibration|Detected):? ([\d.]+) MHz", console)
     if not mhz:
-        raise run.Failed("the guest did not report its TSC frequency")
+        raise kernels.Failed("the guest did not report its TSC frequency")
     return int(float(mhz[-1]) * 1000)
 
 
@@ -264,7 +265,7 @@ def fill_region(key, base, fl, size):
     b = g.boot(FILL_STEP, reserve, expect="panic", timeout=900)
     region = ringbuf.find_region(b.console, "boot_map")
     if not region:
-        raise run.Failed("%s: no boot_map region in the boot log" % key)
+        raise kernels.Failed("%s: no boot_map region in the boot log" % key)
     filled = re.search(r"boot_map wrapped after (\d+) s", b.console)
     note("%s MiB on %s-%s: region at %#x full after %s s" % (size, base, fl, region[0],
                                                            filled.group(1) if filled else "?"))
@@ -306,7 +307,7 @@ def backup_round(key, k, step, r, fl):
     # The span below holds no walk over the copy's CPU 0 events only if
     # the copy took over the source's.
     if fl == "lastboot" and not re.search(TAKEN_OVER, rb.console):
-        raise run.Failed("backup %s: the copy's CPU 0 part did not take over the source's validation" % key)
+        raise kernels.Failed("backup %s: the copy's CPU 0 part did not take over the source's validation" % key)
     row = {"backup_ms": backup_ms(rb.console) if fl == "lastboot" else copied,
            "copy_validated_ms": copied,
            "memcpy_full_ms": memcpy_ms(rb.section("memcpy_full")),
@@ -391,7 +392,7 @@ def kho_spans(console, khz):
                         "exec_to_up_ms": ms((s, "exec"), (s + 1, "up")),
                         "module_ms": ms((s + 1, "up"), (s + 1, "module"))})
         except KeyError as e:
-            raise run.Failed("kexec %d -> %d: no lastboot-tsc mark %s on the console" % (s, s + 1, e))
+            raise kernels.Failed("kexec %d -> %d: no lastboot-tsc mark %s on the console" % (s, s + 1, e))
     return out
 
 
@@ -406,9 +407,9 @@ def bench_kho(res):
             for s in range(2, KHO_STAGES + 1):
                 files = b.sections.get("stage%d-files" % s)
                 if files is None:
-                    raise run.Failed("kho %s round %d: stage %d never ran" % (arm, r + 1, s))
+                    raise kernels.Failed("kho %s round %d: stage %d never ran" % (arm, r + 1, s))
                 if ("dmesg-kho-0" in files.split()) != (arm == "backend"):
-                    raise run.Failed("kho %s round %d: stage %d offers %r" % (arm, r + 1, s, files.split()))
+                    raise kernels.Failed("kho %s round %d: stage %d offers %r" % (arm, r + 1, s, files.split()))
             spans = kho_spans(b.console, tsc_khz(b.console))
             raw[arm] += spans
             note("kho round %d %s: %s" % (r + 1, arm, "; ".join(
@@ -421,13 +422,13 @@ def bench_kho(res):
 # --- recovery, make check ------------------------------------------------------
 
 def bench_recovery(res):
-    p = subprocess.run([sys.executable, os.path.join(vm.TOP, "harness/run.py"), "-k", "corruption"])
+    p = subprocess.run([sys.executable, os.path.join(paths.TOP, "harness/run.py"), "-k", "corruption"])
     if p.returncode != 0:
         note("some corruption scenario failed: its row says so")
     out = {}
-    for fn in sorted(os.listdir(run.RESULTS)):
+    for fn in sorted(os.listdir(paths.RESULTS)):
         if fn.startswith("corruption") and fn.endswith(".json"):
-            with open(os.path.join(run.RESULTS, fn)) as f:
+            with open(os.path.join(paths.RESULTS, fn)) as f:
                 r = json.load(f)
             out[r["case"]] = {"ok": r["ok"], "figures": r["figures"]}
     res["recovery"] = out
@@ -436,7 +437,7 @@ def bench_recovery(res):
 def bench_check(res):
     out = {}
     for state in ("cold", "warm"):
-        path = os.path.join(vm.CACHE, "make-check.%s.json" % state)
+        path = os.path.join(paths.CACHE, "make-check.%s.json" % state)
         if os.path.exists(path):
             with open(path) as f:
                 out[state] = json.load(f)
@@ -452,8 +453,8 @@ def compile_commands(builddir, base, n):
     """n compile commands spread over the C files of a built kernel, made to
     run from builddir against the tree itself (build-kernel.sh compiles from
     a private bind mount of it) and to write their output elsewhere."""
-    tree = os.path.join(vm.CACHE, "trees", base + "-stock")
-    mnt = os.path.join(vm.CACHE, "src", base)
+    tree = os.path.join(paths.CACHE, "trees", base + "-stock")
+    mnt = os.path.join(paths.CACHE, "src", base)
     out = os.path.join(WORK, "cc-out")
     os.makedirs(out, exist_ok=True)
     cmds = []
@@ -494,7 +495,7 @@ def compile_cpu(cmds, builddir, mode, ccdir):
 
 def bench_ccache(res):
     base = "6.12"
-    builddir = run.kernel_for(base, "stock", "normal")
+    builddir = kernels.kernel_for(base, "stock", "normal")
     cmds = compile_commands(builddir, base, CCACHE_FILES)
     out = {"kernel": os.path.basename(builddir), "files": len(cmds),
            "plain": [], "default": [], "depend": [], "hits": {}}
@@ -531,7 +532,7 @@ def bench_thp(res):
     with open(THP) as f:
         old = re.search(r"\[(\w+)\]", f.read()).group(1)
     base = "6.12"
-    builddir = run.kernel_for(base, "stock", "normal")
+    builddir = kernels.kernel_for(base, "stock", "normal")
     cmds = compile_commands(builddir, base, CCACHE_FILES)
     out = {"kernel": os.path.basename(builddir), "files": len(cmds), "madvise": [], "always": []}
     try:
@@ -553,11 +554,11 @@ def bench_firsttouch(res):
     """harness/firsttouch.c on the host: a copy over pages of a populated
     /dev/shm mapping touched for the first time, then over the same again."""
     exe = os.path.join(WORK, "firsttouch")
-    subprocess.run(["gcc", "-O2", "-Wall", "-o", exe, os.path.join(vm.TOP, "harness", "firsttouch.c")], check=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", exe, os.path.join(paths.TOP, "harness", "firsttouch.c")], check=True)
     out = subprocess.run([exe, str(ROUNDS)], stdout=subprocess.PIPE, text=True, check=True).stdout
     rows = [(int(a), int(b), int(c)) for a, b, c in re.findall(r"firsttouch (\d+) (\d+) (\d+)", out)]
     if len(rows) != ROUNDS:
-        raise run.Failed("firsttouch printed %d rounds of %d: %r" % (len(rows), ROUNDS, out[:200]))
+        raise kernels.Failed("firsttouch printed %d rounds of %d: %r" % (len(rows), ROUNDS, out[:200]))
     res["firsttouch"] = {"bytes": rows[0][0], "first_ms": [b / 1e6 for _, b, _ in rows],
                          "second_ms": [c / 1e6 for _, _, c in rows]}
     note("first touch of 2 x %d MiB: %s ms; second: %s ms"
@@ -1037,6 +1038,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (vm.BootError, run.Failed) as e:
+    except (vm.BootError, kernels.Failed) as e:
         print("[bench] error: %s" % e, file=sys.stderr)
         sys.exit(1)

@@ -12,8 +12,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
 import rb_damage  # noqa: E402
 import ringbuf  # noqa: E402
-import run  # noqa: E402
+import kernels  # noqa: E402
 import tracefile  # noqa: E402
+import paths  # noqa: E402
 import vm  # noqa: E402
 import _common  # noqa: E402
 
@@ -45,9 +46,9 @@ def say(msg):
 
 def main():
     say("building the %s kernel for %s (first time: ~7 min) ..." % (FLAVOUR, BASE))
-    builddir = run.kernel_for(BASE, FLAVOUR, "normal")
-    initrd = vm.guest_initrd(builddir, run.base_initrd())
-    g = vm.Guest(os.path.join(vm.CACHE, "run", "demo"), vm.kernel_image(builddir), initrd, smp=2)
+    builddir = kernels.kernel_for(BASE, FLAVOUR, "normal")
+    initrd = vm.guest_initrd(builddir, kernels.base_initrd())
+    g = vm.Guest(os.path.join(paths.CACHE, "run", "demo"), vm.kernel_image(builddir), initrd, smp=2)
 
     say("boot 1: %s" % _common.RECORD_CMDLINE)
     say("        recording sched/timer/irq events for 3 s, then: echo c > /proc/sysrq-trigger")
@@ -66,7 +67,7 @@ def main():
             d = rb_damage.corrupt_subbuf(g.ram, where[0], region, cpu, "middle", rng)
             say("damaged CPU %d's sub-buffer %d (%d events) with random bytes" % (cpu, d["index"], d["events_destroyed"]))
 
-    backup = "F5" in run.features(BASE) and FLAVOUR == "lastboot"
+    backup = "F5" in kernels.features(BASE) and FLAVOUR == "lastboot"
     cmdline, step, name = ((BACKUP_CMDLINE, SHOW_BACKUP_STEP, "backup") if backup
                            else (_common.READ_CMDLINE, SHOW_STEP, "boot_map"))
     say("boot 2 (warm reboot, RAM kept): %s" % cmdline)
@@ -108,6 +109,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (vm.BootError, run.Failed) as e:
+    except (vm.BootError, kernels.Failed) as e:
         print("[lastboot] error: %s" % e, file=sys.stderr)
         sys.exit(1)

@@ -30,8 +30,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
 import ringbuf  # noqa: E402
-import run  # noqa: E402
+import kernels  # noqa: E402
 import tracefile  # noqa: E402
+import paths  # noqa: E402
 import vm  # noqa: E402
 import _common  # noqa: E402
 
@@ -191,7 +192,7 @@ def build_id(builddir):
 
 def save_region(name, pristine, addr, kernel_id):
     """Keep a campaign's recorded region, so that its seeds can be replayed."""
-    d = os.path.join(vm.CACHE, "fuzz")
+    d = os.path.join(paths.CACHE, "fuzz")
     os.makedirs(d, exist_ok=True)
     # No brackets: the path is typed in a shell to replay it.
     path = os.path.join(d, "%s-%s.region" % (re.sub(r"[^\w.-]+", "-", name).strip("-"),
@@ -207,9 +208,9 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="even
     """Run n damaged-region boots on a region recorded as `mode` (MODES);
     returns the list of failing seeds."""
     name = "fuzz[%s-%s-%s-%s]" % (base, flavour, variant, mode)
-    builddir = builddir or run.kernel_for(base, flavour, variant)
-    initrd = vm.guest_initrd(builddir, run.base_initrd())
-    workdir = os.path.join(vm.CACHE, "run", name)
+    builddir = builddir or kernels.kernel_for(base, flavour, variant)
+    initrd = vm.guest_initrd(builddir, kernels.base_initrd())
+    workdir = os.path.join(paths.CACHE, "run", name)
     g = vm.Guest(workdir, vm.kernel_image(builddir), initrd, smp=2, debug=(variant == "debug"))
 
     kernel_id = build_id(builddir)
@@ -285,8 +286,8 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="even
         for fn in os.listdir(workdir):
             if fn.startswith("boot%d." % (g.nboot - 1)):
                 os.unlink(os.path.join(workdir, fn))
-    os.makedirs(os.path.join(vm.CACHE, "results"), exist_ok=True)
-    with open(os.path.join(vm.CACHE, "results", name + ".json"), "w") as f:
+    os.makedirs(os.path.join(paths.CACHE, "results"), exist_ok=True)
+    with open(os.path.join(paths.CACHE, "results", name + ".json"), "w") as f:
         json.dump({"case": name, "ok": not failures, "figures": {}, "seeds": [seed0, seed0 + n - 1],
                    "failures": failures, "iterations": log}, f, indent=1)
     g.cleanup()
@@ -302,7 +303,7 @@ def main():
     variant = os.environ.get("VARIANT", "debug")
     mode = os.environ.get("MODE", "events")
     if mode not in MODES:
-        raise run.Failed("unknown MODE %r (%s)" % (mode, ", ".join(MODES)))
+        raise kernels.Failed("unknown MODE %r (%s)" % (mode, ", ".join(MODES)))
     failures = fuzz(base, flavour, variant, n, seed0, note=lambda m: print("[fuzz] " + m, flush=True),
                     mode=mode)
     print("%d passed, %d failed" % (n - len(failures), len(failures)))
@@ -312,6 +313,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (vm.BootError, run.Failed) as e:
+    except (vm.BootError, kernels.Failed) as e:
         print("[fuzz] error: %s" % e, file=sys.stderr)
         sys.exit(2)

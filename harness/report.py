@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vm  # noqa: E402
+import paths  # noqa: E402
 
 ROWS = [
     ("crash_recovery", "nothing corrupted"),
@@ -24,7 +24,7 @@ COLUMNS = [("6.12-stock", "stock 6.12.117"), ("6.12-lastboot", "lastboot 6.12"),
 
 def load():
     out = {}
-    for path in glob.glob(os.path.join(vm.CACHE, "results", "*.json")):
+    for path in glob.glob(os.path.join(paths.CACHE, "results", "*.json")):
         with open(path) as f:
             r = json.load(f)
         out[r["case"]] = r

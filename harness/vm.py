@@ -18,16 +18,7 @@ import subprocess
 import time
 
 import ringbuf
-
-CACHE = os.environ.get("LASTBOOT_CACHE", os.path.expanduser("~/.cache/lastboot"))
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# KASLR stays on, as on every distribution kernel: a case that needs fixed
-# addresses adds nokaslr itself and says why.
-# no_timer_check: under TCG on a loaded host the IO-APIC timer check can
-# miss its ticks and panic the boot ("IO-APIC + timer doesn't work!"), as
-# it can on any virtual machine; distributions set it for their VM images.
-BASE_CMDLINE = "console=ttyS0 panic=-1 loglevel=7 printk.time=1 no_timer_check"
+from qemu_configs.x86_64 import CONFIG as QEMU
 
 # What counts as the kernel complaining on its console (a panic counts too:
 # a boot that is meant to crash checks Boot.panicked instead).
@@ -158,18 +149,18 @@ class Guest:
     def qemu_args(self, step_file, console, data, cmdline):
         smp = str(self.smp) if not self.maxcpus else "%d,maxcpus=%d" % (self.smp, self.maxcpus)
         args = [
-            "qemu-system-x86_64", "-accel", "tcg,thread=single",
-            # la57 off: KASAN kernels hit an unrelated early-boot fault with
-            # 5-level paging under TCG (see SPEC); harmless for the others.
-            "-cpu", "max,la57=off" if self.debug else "qemu64",
+            QEMU.binary, "-accel", QEMU.accel,
+            "-cpu", QEMU.cpu_debug if self.debug else QEMU.cpu,
             "-m", "%dM" % self.mem_mb,
+            # RAM in a file the host reads and writes between boots
             "-object", "memory-backend-file,id=ram0,size=%dM,share=on,mem-path=%s%s"
             % (self.mem_mb, self.ram, ",prealloc=on" if self.prealloc else ""),
-            "-machine", "pc,memory-backend=ram0",
+            "-machine", QEMU.machine + ",memory-backend=ram0",
             "-smp", smp,
             "-kernel", self.kernel, "-initrd", self.initrd,
             "-append", cmdline,
-            "-display", "none", "-no-reboot",
+            *QEMU.extra,
+            # ttyS0: the console; ttyS1: the data channel of guest/lib.sh
             "-serial", "file:" + console, "-serial", "file:" + data,
             "-fw_cfg", "name=opt/lastboot/step,file=" + step_file,
         ]
@@ -201,7 +192,7 @@ class Guest:
         data = os.path.join(self.workdir, tag + ".data.log")
         with open(step_file, "w") as f:
             f.write(step if step.endswith("\n") else step + "\n")
-        full_cmdline = " ".join(x for x in (BASE_CMDLINE, cmdline) if x)
+        full_cmdline = " ".join(x for x in (QEMU.cmdline, cmdline) if x)
         args = self.qemu_args(step_file, console, data, full_cmdline)
         with open(os.path.join(self.workdir, tag + ".qemu.cmd"), "w") as f:
             f.write(shlex.join(args) + "\n")
@@ -341,7 +332,7 @@ def read(path):
 
 
 def kernel_image(builddir):
-    return os.path.join(builddir, "arch/x86/boot/bzImage")
+    return os.path.join(builddir, QEMU.kernel_path)
 
 
 def guest_initrd(builddir, base_cpio):

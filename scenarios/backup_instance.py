@@ -30,13 +30,13 @@ import tarfile
 
 import _common
 import tracefile
+from paths import CACHE
 
 TITLE = "a backup instance keeps the crashed boot while the persistent instance records the new one"
 # The debug case runs the removal paths under KASAN.
 CASES = [("6.12", "stock"), ("6.12", "lastboot"), ("6.12", "lastboot", "debug")]
 REQUIRES = {("6.12", "lastboot"): "F5"}
 
-CACHE = os.environ.get("LASTBOOT_CACHE", os.path.expanduser("~/.cache/lastboot"))
 FTRACE = os.path.join(CACHE, "trees", "6.12", "tools", "testing", "selftests", "ftrace")
 TESTS = ["backup-instance-readonly.tc", "backup-instance-erase.tc", "backup-instance-consume.tc"]
 

@@ -19,12 +19,13 @@ import os
 import re
 import uuid
 
+from paths import CACHE
+
 TITLE = "the kernel's pstore selftests against the KHO backend, across a kexec"
 CASES = [("7.3", "lastboot")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
 
-SRC = os.path.join(os.environ.get("LASTBOOT_CACHE", os.path.expanduser("~/.cache/lastboot")),
-                   "trees", "7.3", "tools", "testing", "selftests", "pstore")
+SRC = os.path.join(CACHE, "trees", "7.3", "tools", "testing", "selftests", "pstore")
 SCRIPTS = ["common_tests", "pstore_tests", "pstore_crash_test", "pstore_post_reboot_tests"]
 
 # check -> result it must have
