@@ -12,6 +12,15 @@ harmless: a reason, a part number); it reads every file and erases every
 other kernel's files.  Over the whole run: no oops, no WARN, no KASAN or
 UBSAN report.
 
+The debug variant has the backend built in (series/7.3/config.debug): it
+registers at boot, before the step runs, and records=2 (hand on what the
+previous kernel handed over, so that accepted records travel one more
+kernel) comes from the kernel command line, which kexec_next passes on; the
+backend reads it once, when it sets up the outgoing handover at boot
+(records is read-only at run time; test_seed is writable).  Each kernel
+reports the value it runs with.  On a build with the backend as a module,
+the step loads it with the same parameter.
+
 LASTBOOT_PSTORE_FUZZ_N (default 20) seeds from LASTBOOT_PSTORE_FUZZ_SEED
 (default 1); a failing seed replays alone with N=1 and that seed."""
 
@@ -35,9 +44,14 @@ P = "/sys/module/pstore_kho/parameters"
 SCRATCH = "kho_scratch=16M,256M,16M"
 BAD = "pstore_kho: ignoring malformed handover from the previous kernel: "
 
+# Passed on the command line for a built-in backend (modprobe takes it
+# for a module).
+RECORDS = 2
+
 STEP = """
 s=$(stage)
-modprobe pstore_kho records=2
+[ -d {p} ] || modprobe pstore_kho records={records}
+emit stage$s-records cat {p}/records
 emit stage$s-files ls /sys/fs/pstore
 for f in /sys/fs/pstore/*; do
 	[ -e "$f" ] || continue
@@ -55,11 +69,17 @@ fi
 def boot(t, first, count):
     """Seeds first .. first + count - 1; returns (checked, rejected)."""
     g = t.guest(smp=2)
-    b = g.boot(STEP.format(count=count, first=first, p=P), "kho=on " + SCRATCH, timeout=120 + 45 * count)
+    b = g.boot(STEP.format(count=count, first=first, p=P, records=RECORDS),
+               "kho=on %s pstore_kho.records=%d" % (SCRATCH, RECORDS), timeout=120 + 45 * count)
     rejected = 0
+    for s in range(1, count + 2):
+        t.require("stage%d-files" % s in b.sections, "kernel %d%s never ran its step"
+                  % (s, " (after seed %d)" % (first + s - 2) if s > 1 else ""))
+        t.expect(b.sections["stage%d-records" % s].strip() == str(RECORDS),
+                 "kernel %d runs the backend with records=%r, not %d"
+                 % (s, b.sections["stage%d-records" % s].strip(), RECORDS))
     for s in range(2, count + 2):
         seed = first + s - 2
-        t.require("stage%d-files" % s in b.sections, "seed %d: the kernel after it never ran its step" % seed)
         log = b.sections["stage%d-modlog" % s].splitlines()
         bad = [l.split(BAD, 1)[1] for l in log if BAD in l]
         files = b.sections["stage%d-files" % s].split()

@@ -45,6 +45,9 @@ mkdir -p "$OUT"
 frags=("$TOP/configs/common.config" "$TOP/configs/$BASE.config")
 # Options only the series provides (its own Kconfig entries) live with it.
 [[ $FLAVOUR == lastboot && -f $TOP/series/$BASE/config ]] && frags+=("$TOP/series/$BASE/config")
+# And those the series sets for one variant only (series/<base>/config.debug:
+# what differs from series/<base>/config in that build), merged after it.
+[[ $FLAVOUR == lastboot && -f $TOP/series/$BASE/config.$VARIANT ]] && frags+=("$TOP/series/$BASE/config.$VARIANT")
 [[ $VARIANT == normal ]] || frags+=("$TOP/configs/$VARIANT.config")
 
 # Both flavours are built from the same path, $CACHE/src/<base>, a private
@@ -62,10 +65,15 @@ build_kernel() {
 		"${MAKE[@]}" tinyconfig >/dev/null
 		(cd "$OUT" && "$SRC/scripts/kconfig/merge_config.sh" -m -O "$OUT" "$OUT/.config" "${frags[@]}" >/dev/null)
 		"${MAKE[@]}" olddefconfig >/dev/null
-		# Every option we asked for must have survived Kconfig's dependencies.
-		bad=$(grep -h '^CONFIG_' "${frags[@]}" | while IFS= read -r line; do
-			grep -qxF "$line" "$OUT/.config" || echo "  $line"
-		done)
+		# Every option we asked for must have survived Kconfig's dependencies:
+		# its last setting in the fragments (a later fragment overrides an
+		# earlier one, as in merge_config.sh; "is not set" is not checked).
+		bad=$(sed -n 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=/p; /^CONFIG_/p' "${frags[@]}" |
+			awk -F= '!($1 in v) { order[++n] = $1 } { v[$1] = $0 }
+				END { for (i = 1; i <= n; i++) if (v[order[i]] != order[i] "=") print v[order[i]] }' |
+			while IFS= read -r line; do
+				grep -qxF "$line" "$OUT/.config" || echo "  $line"
+			done)
 		[[ -z $bad ]] || die "config options requested but not set in $OUT/.config:"$'\n'"$bad"
 		echo "$fragkey" >"$OUT/.lastboot-frags"
 	fi
