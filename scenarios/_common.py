@@ -104,3 +104,15 @@ def check_markers(t, recorded, recovered, prefix=""):
                  % (prefix, cpu, got_gaps[:5]))
         t.expect(got_first <= last <= got_last, "%sCPU %d: the markers back (%d..%d) do not hold the "
                  "snapshot's last one (%d)" % (prefix, cpu, got_first, got_last, last))
+
+
+def ring_slots(cpu):
+    """Slots of a decoded CPU's ring pages in list order (ids 1..n-1)."""
+    return cpu.buffers[1:]
+
+
+def real_head(cpu, ahead=1):
+    """The slot `ahead` pages after the commit page in list order: with 1,
+    the oldest page of a wrapped ring, its real head."""
+    ring = ring_slots(cpu)
+    return ring[(ring.index(cpu.commit_index) + ahead) % len(ring)]

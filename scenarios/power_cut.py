@@ -28,7 +28,7 @@ import random
 import re
 import time
 
-import _common  # noqa: F401  (puts harness/ on the path)
+import _common
 import rb_damage
 import ringbuf
 import tracefile
@@ -71,18 +71,6 @@ def cut_after(rng):
     return during
 
 
-def ring_slots(cpu):
-    """Slots of the CPU's ring pages in list order (ids 1..n-1)."""
-    return cpu.buffers[1:]
-
-
-def real_head(cpu, ahead=1):
-    """The slot `ahead` pages after the commit page in list order: with 1,
-    the oldest page of a wrapped ring."""
-    ring = ring_slots(cpu)
-    return ring[(ring.index(cpu.commit_index) + ahead) % len(ring)]
-
-
 def with_head(image, base, cpu, slot):
     """The image with `slot` recorded as the CPU's head page."""
     off, data = rb_damage.head_write(base, cpu, slot)
@@ -107,10 +95,10 @@ def run(t):
         expected = {}
         for c in region.cpus:
             t.require(c.valid, "cut %d: CPU %d's meta does not decode: %s" % (n, c.cpu, c.reason))
-            head = real_head(c)
+            head = _common.real_head(c)
             # The writer moves the head, records it, then moves onto the old
             # head page: a cut in between leaves the head one page further.
-            right = c.head_index in (head, real_head(c, 2))
+            right = c.head_index in (head, _common.real_head(c, 2))
             if not right:
                 stale += 1
             t.note("cut %d: CPU %d: recorded head slot %d, real head %d, commit %d%s"
