@@ -29,6 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scenarios"))
+import rb_layout  # noqa: E402
 import ringbuf  # noqa: E402
 import kernels  # noqa: E402
 import tracefile  # noqa: E402
@@ -85,7 +86,7 @@ def consumer(seed):
 
 
 def buffers_offset(base, cpu):
-    return cpu.meta_offset + (ringbuf.META612.size if base == "6.12" else ringbuf.CPUMETA73.size)
+    return cpu.meta_offset + (rb_layout.META612.size if base == "6.12" else rb_layout.CPUMETA73.size)
 
 
 def plan_damage(region, base, rng):
@@ -113,7 +114,7 @@ def plan_damage(region, base, rng):
         elif kind == "huge_event" and sbs:
             sb = rng.choice([s for s in sbs if s.event_offsets] or sbs)
             if sb.event_offsets:
-                ev = ringbuf.BUF_PAGE_HDR_SIZE + rng.choice(sb.event_offsets)
+                ev = rb_layout.BUF_PAGE_HDR_SIZE + rng.choice(sb.event_offsets)
                 type_len = rng.choice([0, 28, 29, 30, 31, rng.randrange(32)])
                 header = (rng.randrange(1 << 27) << 5) | type_len
                 length = rng.choice([0xffffffff, 0x7fffffff, 4096, 4093, rng.randrange(1 << 32)])
@@ -137,7 +138,7 @@ def plan_damage(region, base, rng):
                 val = c.buffers[j]
             writes.append((boff + 4 * i, struct.pack("<i", val), "buffers[%d] of CPU %d = %d" % (i, c.cpu, val)))
         elif kind == "meta_field" and c is not None:
-            name, (off, width) = rng.choice(sorted(ringbuf.META_FIELDS[base].items()))
+            name, (off, width) = rng.choice(sorted(rb_layout.META_FIELDS[base].items()))
             val = rng.choice([0, 1, (1 << (8 * width)) - 1, rng.randrange(1 << (8 * width)),
                               c.meta.get(name, 0) + rng.choice([-4096, 4096, 8, -8, 1 << 20])])
             val &= (1 << (8 * width)) - 1

@@ -17,9 +17,9 @@ destroyed, for the scenario to compare with what the next boot shows.
 import re
 import struct
 
-from ringbuf import (BUF_PAGE_HDR_SIZE, META_FIELDS, PAGE_SIZE, RINGBUF_TYPE_DATA_TYPE_LEN_MAX,
-                     RINGBUF_TYPE_PADDING, RINGBUF_TYPE_TIME_EXTEND, RINGBUF_TYPE_TIME_STAMP, Region,
-                     read_region)
+from rb_layout import (BUF_PAGE_HDR_SIZE, META_FIELDS, PAGE_SIZE, RINGBUF_TYPE_DATA_TYPE_LEN_MAX,
+                       RINGBUF_TYPE_PADDING, RINGBUF_TYPE_TIME_EXTEND, RINGBUF_TYPE_TIME_STAMP)
+from ringbuf import Region, read_region
 
 
 def head_write(base, cpu, slot):

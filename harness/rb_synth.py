@@ -18,10 +18,10 @@ import random
 import struct
 import sys
 
-from ringbuf import (ABS_TS_MASK, BMETA73, CPUMETA73, CPUMETA73_INJECT, META612, META_MAGIC, PAGE_SIZE,
-                     RB_MAX_SMALL_DATA, RINGBUF_TYPE_PADDING, RINGBUF_TYPE_TIME_EXTEND,
-                     RINGBUF_TYPE_TIME_STAMP, SCRATCH73, SUBBUF_CAPACITY, TS_MASK, TS_SHIFT, _align,
-                     _cpu_meta_offsets, _layout_nr_subbufs, _subbufs_offset)
+from rb_layout import (ABS_TS_MASK, BMETA73, CPUMETA73, CPUMETA73_INJECT, META612, META_MAGIC, PAGE_SIZE,
+                       RB_MAX_SMALL_DATA, RINGBUF_TYPE_PADDING, RINGBUF_TYPE_TIME_EXTEND,
+                       RINGBUF_TYPE_TIME_STAMP, SCRATCH73, SUBBUF_CAPACITY, TS_MASK, TS_SHIFT, align,
+                       cpu_meta_offsets, layout_nr_subbufs, subbufs_offset)
 
 
 def _ev_header(type_len, time_delta):
@@ -74,7 +74,7 @@ class SynthCpu:
             delta = 0 if first else ts - self.read_stamp
             rec = b""
             if kind == "discard":
-                size = _align(payload, 4) + 8
+                size = align(payload, 4) + 8
                 rec = _ev_header(RINGBUF_TYPE_PADDING, max(1, delta)) + struct.pack("<I", size - 4) + bytes(size - 8)
             else:
                 if kind == "abs" or self.force_abs:
@@ -84,7 +84,7 @@ class SynthCpu:
                 elif delta >= (1 << TS_SHIFT):
                     rec += _ev_header(RINGBUF_TYPE_TIME_EXTEND, delta) + struct.pack("<I", delta >> TS_SHIFT)
                     delta = 0
-                plen = _align(payload, 4)
+                plen = align(payload, 4)
                 if self.fill_byte is None:
                     body = bytes(self.rng.getrandbits(8) for _ in range(plen))
                 else:
@@ -155,9 +155,9 @@ def synth_region(base, size, cpus, virt=0xFFFFC90000400000, inject=False):
         first = BMETA73.size + SCRATCH73
         BMETA73.pack_into(b, 0, META_MAGIC, msz | (BMETA73.size << 16), size, first)
     nr = cpus[0].nr
-    for cpu, off in enumerate(_cpu_meta_offsets(first, msz, nr, len(cpus))):
+    for cpu, off in enumerate(cpu_meta_offsets(first, msz, nr, len(cpus))):
         s = cpus[cpu]
-        sub = _subbufs_offset(off, msz, nr)
+        sub = subbufs_offset(off, msz, nr)
         va = lambda slot: virt + sub + PAGE_SIZE * slot     # noqa: E731
         head = va(s.buffers[s.head])
         commit = va(s.buffers[s.tail])
@@ -207,7 +207,7 @@ def fixture(base, seed=23):
     extends, absolute stamps and discarded events.  Payloads are one
     repeated byte so that the saved file stays small."""
     rng = random.Random(seed)
-    nr = _layout_nr_subbufs(base, FIXTURE_SIZE, 2)
+    nr = layout_nr_subbufs(base, FIXTURE_SIZE, 2)
     s0 = SynthCpu(nr, base, rng, fill_byte=0x5A)
     fill(s0, rng, 40, 10_000_000_000, big_gap_every=11, abs_every=17, discard_every=7)
     s1 = SynthCpu(nr, base, rng, fill_byte=0xA5)

@@ -19,10 +19,12 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 import rb_damage  # noqa: E402
+import rb_layout  # noqa: E402
 import rb_synth  # noqa: E402
 import ringbuf  # noqa: E402
+from rb_layout import PAGE_SIZE  # noqa: E402
 from rb_synth import SynthCpu, fill, synth_region  # noqa: E402
-from ringbuf import PAGE_SIZE, parse_region  # noqa: E402
+from ringbuf import parse_region  # noqa: E402
 
 SMALL = 256 * 1024
 BIG = 8 << 20
@@ -52,7 +54,7 @@ class SavedRegionTest(unittest.TestCase):
     """The regions saved in tests/data/ decode to what their writer recorded."""
 
     def test_saved_regions(self):
-        for base in ringbuf.BASES:
+        for base in rb_layout.BASES:
             with self.subTest(base=base):
                 region_path, expected_path = rb_synth.fixture_paths(os.path.join(HERE, "data"), base)
                 with open(region_path, "rb") as f:
@@ -78,7 +80,7 @@ class _Layout:
     @classmethod
     def setUpClass(cls):
         rng = random.Random(1234)
-        cls.nr = ringbuf._layout_nr_subbufs(cls.base, SMALL, 2)
+        cls.nr = rb_layout.layout_nr_subbufs(cls.base, SMALL, 2)
         cls.s0 = SynthCpu(cls.nr, cls.base, rng)
         fill(cls.s0, rng, 400, 10_000_000_000)             # no wrap, reader unused
         cls.s1 = SynthCpu(cls.nr, cls.base, rng)
@@ -93,7 +95,7 @@ class _Layout:
         """An 8M region of 4 CPUs (the default reserve_mem size), and its CPUs."""
         if self._big is None:
             rng = random.Random(4)
-            nr = ringbuf._layout_nr_subbufs(self.base, BIG, 4)
+            nr = rb_layout.layout_nr_subbufs(self.base, BIG, 4)
             cpus = []
             for i in range(4):
                 s = SynthCpu(nr, self.base, rng)
@@ -204,7 +206,7 @@ class _Layout:
         self.assertEqual(ra.cpus[2].kernel_events, before[2], "an undamaged CPU is unchanged")
 
     def test_an_empty_cpu_has_no_middle_page(self):
-        nr = ringbuf._layout_nr_subbufs(self.base, SMALL, 2)
+        nr = rb_layout.layout_nr_subbufs(self.base, SMALL, 2)
         empty = SynthCpu(nr, self.base, random.Random(0))
         r = self.parse([empty, empty])
         with tempfile.NamedTemporaryFile() as f:
@@ -236,7 +238,7 @@ class _Layout:
     def test_a_misaligned_head_finds_no_head_page(self):
         c1 = parse_region(self.good, self.base).cpus[1]
         bad = bytearray(self.good)
-        hoff = c1.meta_offset + ringbuf.META_FIELDS[self.base]["head_buffer"][0]
+        hoff = c1.meta_offset + rb_layout.META_FIELDS[self.base]["head_buffer"][0]
         struct.pack_into("<Q", bad, hoff, c1.meta["head_buffer"] + 8)
         rr = parse_region(bytes(bad), self.base).cpus[1]
         self.assertFalse(rr.valid or rr.kernel_valid)
@@ -368,7 +370,7 @@ class Region73Test(_Layout, unittest.TestCase):
     def test_inject_meta_layout(self):
         # CONFIG_RING_BUFFER_PERSISTENT_INJECT makes the CPU meta 40 bytes
         rng = random.Random(9)
-        nr40 = ringbuf._layout_nr_subbufs(self.base, SMALL, 2, ringbuf.CPUMETA73_INJECT.size)
+        nr40 = rb_layout.layout_nr_subbufs(self.base, SMALL, 2, rb_layout.CPUMETA73_INJECT.size)
         t0, t1 = SynthCpu(nr40, self.base, rng), SynthCpu(nr40, self.base, rng)
         fill(t0, rng, 300, 10 ** 9)
         fill(t1, rng, 50, 10 ** 9)
