@@ -1,6 +1,6 @@
-"""harness/ringbuf.py (the decoder of a boot-mapped ring buffer and its
-emulation of what the stock kernels keep), harness/rb_damage.py (the
-corrupter) and harness/rb_synth.py (synthetic regions), with no kernel: the
+"""harness/ringbuf.py (the decoder of a boot-mapped ring buffer, with
+rb_layout.py, rb_events.py and rb_stock.py: what the stock kernels keep),
+harness/rb_damage.py (the corrupter) and harness/rb_synth.py (synthetic regions), with no kernel: the
 saved regions in tests/data/ (written by rb_synth.py; regenerate them with
 `python3 harness/rb_synth.py tests/data`), synthetic regions of both layouts,
 damage written through a file, and garbage.  Run with
