@@ -205,6 +205,56 @@ def save_region(name, pristine, addr, kernel_id):
     return path
 
 
+def recorded_region(g, name, mode, kernel_id, note):
+    """(bytes, address, saved path) of the region every seed damages: the
+    one saved in $REGION (a replay), or a fresh recording of `mode`."""
+    saved = os.environ.get("REGION")
+    if saved:
+        # Replay: the same bytes at the same place, not a fresh recording.
+        with open(saved + ".json") as f:
+            meta = json.load(f)
+        with open(saved, "rb") as f:
+            pristine = f.read()
+        note("replaying the region saved in %s (recorded by kernel build %s)" % (saved, meta["build_id"]))
+        if meta["build_id"] != kernel_id:
+            note("WARNING: this kernel is build %s: the seeds may not replay as they ran" % kernel_id)
+        return pristine, meta["addr"], saved
+    note("filling the region (record, crash) with %s" % name)
+    step, cmdline = MODES[mode]
+    crashed = g.boot(step, NOKASLR + cmdline, expect="panic", timeout=900)
+    addr, size = ringbuf.find_region(crashed.console)
+    pristine = g.read_phys(addr, size)
+    saved = save_region(name, pristine, addr, kernel_id)
+    note("region saved in %s: REGION=%s replays its seeds on the same bytes" % (saved, saved))
+    return pristine, addr, saved
+
+
+def boot_damaged(g, seed, floor, lastboot):
+    """Boot on the damaged region and read it all; None, or what went wrong."""
+    try:
+        step = READ_STEP.format(consume=CONSUMERS[consumer(seed)])
+        b = g.boot(step, NOKASLR + _common.READ_CMDLINE, timeout=240)
+        bad = [line for line in b.console.splitlines() if vm.COMPLAINT.search(line)]
+        if bad:
+            return "kernel complained: " + bad[0].strip()
+        if "lastboot-fuzz: read all" not in b.console:
+            return "the guest did not finish reading"
+        if lastboot:
+            # The damage must cost only what it hit: a kernel that reset
+            # every damaged CPU would pass the checks above.
+            shown = tracefile.Trace(b.section("trace"))
+            short = ["CPU %d shows %d events, its undamaged sub-buffers hold %d" % (cpu, shown.count(cpu), want)
+                     for cpu, want in sorted(floor.items()) if shown.count(cpu) < want]
+            return "; ".join(short) or None
+        return None
+    except tracefile.UnrecognisedLine as e:
+        return "the trace shows what is not an event: %s" % e
+    except vm.BootError as e:
+        problem = str(e).splitlines()[0]
+        bad = [line for line in e.console.splitlines() if vm.COMPLAINT.search(line)]
+        return problem + (": " + bad[0].strip() if bad else "")
+
+
 def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="events"):
     """Run n damaged-region boots on a region recorded as `mode` (MODES);
     returns the list of failing seeds."""
@@ -213,29 +263,9 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="even
     initrd = vm.guest_initrd(builddir, kernels.base_initrd())
     workdir = os.path.join(paths.CACHE, "run", name)
     g = vm.Guest(workdir, vm.kernel_image(builddir), initrd, smp=2, debug=(variant == "debug"))
-
-    kernel_id = build_id(builddir)
-    saved = os.environ.get("REGION")
-    if saved:
-        # Replay: the same bytes at the same place, not a fresh recording.
-        with open(saved + ".json") as f:
-            meta = json.load(f)
-        with open(saved, "rb") as f:
-            pristine = f.read()
-        addr, size = meta["addr"], len(pristine)
-        note("replaying the region saved in %s (recorded by kernel build %s)" % (saved, meta["build_id"]))
-        if meta["build_id"] != kernel_id:
-            note("WARNING: this kernel is build %s: the seeds may not replay as they ran" % kernel_id)
-    else:
-        note("filling the region (record, crash) with %s" % name)
-        step, cmdline = MODES[mode]
-        crashed = g.boot(step, NOKASLR + cmdline, expect="panic", timeout=900)
-        addr, size = ringbuf.find_region(crashed.console)
-        pristine = g.read_phys(addr, size)
-        saved = save_region(name, pristine, addr, kernel_id)
-        note("region saved in %s: REGION=%s replays its seeds on the same bytes" % (saved, saved))
+    pristine, addr, saved = recorded_region(g, name, mode, build_id(builddir), note)
     region = ringbuf.parse_region(pristine, base)
-    note("region 0x%x+0x%x, %d events on %d CPUs; seeds %d..%d" % (addr, size, region.nr_events,
+    note("region 0x%x+0x%x, %d events on %d CPUs; seeds %d..%d" % (addr, len(pristine), region.nr_events,
                                                                    len(region.cpus), seed0, seed0 + n - 1))
     failures, log = [], []
     for i in range(n):
@@ -244,36 +274,12 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="even
         writes = plan_damage(region, base, rng)
         damaged = apply(pristine, writes, rng)
         g.write_phys(addr, damaged)
-        floor = undamaged_events(region, pristine, damaged)
-        what = "; ".join(w for _, _, w in writes[:3]) + (" ..." if len(writes) > 3 else "")
         start = time.monotonic()
-        problem = None
-        try:
-            step = READ_STEP.format(consume=CONSUMERS[consumer(seed)])
-            b = g.boot(step, NOKASLR + _common.READ_CMDLINE, timeout=240)
-            bad = [line for line in b.console.splitlines() if vm.COMPLAINT.search(line)]
-            if bad:
-                problem = "kernel complained: " + bad[0].strip()
-            elif "lastboot-fuzz: read all" not in b.console:
-                problem = "the guest did not finish reading"
-            elif flavour == "lastboot":
-                # The damage must cost only what it hit: a kernel that reset
-                # every damaged CPU would pass the checks above.
-                shown = tracefile.Trace(b.section("trace"))  # UnrecognisedLine: below
-                short = ["CPU %d shows %d events, its undamaged sub-buffers hold %d" % (cpu, shown.count(cpu), want)
-                         for cpu, want in sorted(floor.items()) if shown.count(cpu) < want]
-                if short:
-                    problem = "; ".join(short)
-        except tracefile.UnrecognisedLine as e:
-            problem = "the trace shows what is not an event: %s" % e
-        except vm.BootError as e:
-            problem = str(e).splitlines()[0]
-            bad = [line for line in e.console.splitlines() if vm.COMPLAINT.search(line)]
-            if bad:
-                problem += ": " + bad[0].strip()
+        problem = boot_damaged(g, seed, undamaged_events(region, pristine, damaged), flavour == "lastboot")
         secs = time.monotonic() - start
         log.append({"seed": seed, "reader": consumer(seed), "damage": [w for _, _, w in writes], "ok": problem is None,
                     "problem": problem, "seconds": round(secs, 1)})
+        what = "; ".join(w for _, _, w in writes[:3]) + (" ..." if len(writes) > 3 else "")
         note("%d/%d seed %d, %s: %s (%s) %.0f s" % (i + 1, n, seed, consumer(seed),
                                                     "ok" if problem is None else "FAIL: " + problem, what, secs))
         if problem:
@@ -287,8 +293,8 @@ def fuzz(base, flavour, variant, n, seed0, note=print, builddir=None, mode="even
         for fn in os.listdir(workdir):
             if fn.startswith("boot%d." % (g.nboot - 1)):
                 os.unlink(os.path.join(workdir, fn))
-    os.makedirs(os.path.join(paths.CACHE, "results"), exist_ok=True)
-    with open(os.path.join(paths.CACHE, "results", name + ".json"), "w") as f:
+    os.makedirs(paths.RESULTS, exist_ok=True)
+    with open(os.path.join(paths.RESULTS, name + ".json"), "w") as f:
         json.dump({"case": name, "ok": not failures, "figures": {}, "seeds": [seed0, seed0 + n - 1],
                    "failures": failures, "iterations": log}, f, indent=1)
     g.cleanup()
