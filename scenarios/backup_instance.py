@@ -156,22 +156,7 @@ def run(t):
                  % (cpu, c["missing"], c["recorded"]))
         t.expect(c["invented"] == 0, "CPU %d: the backup shows %d events never recorded" % (cpu, c["invented"]))
 
-    # The boot CPU's part of each copy takes over its source's validation
-    # (the source's line comes first, then one per copy); the other CPU's
-    # part is validated in each copy when that CPU comes up.
-    kept = [int(n) for n in re.findall(r"Ring buffer meta \[0\] (?:.* )?(\d+) events kept", b.console)]
-    taken = [int(n) for n in re.findall(
-        r"Ring buffer meta \[0\] (\d+) events kept, as validated in the buffer it was copied from", b.console)]
-    t.figure("copies_taken_over", len(taken))
-    t.expect(len(taken) == 3, "%d of 3 copies took over the source's validation of CPU 0" % len(taken))
-    t.expect(len(kept) == 4 and len(set(kept)) == 1,
-             "CPU 0 events kept by the source, then by each copy: %s" % kept)
-    for cpu in cmp:
-        stats = b.section("stats_cpu%d" % cpu)
-        m = re.search(r"^entries: (\d+)", stats, re.M)
-        t.expect(bool(m) and int(m.group(1)) == backup.count(cpu),
-                 "CPU %d: the backup's stats count %s entries, its trace shows %d events"
-                 % (cpu, m.group(1) if m else "no", backup.count(cpu)))
+    check_takeover(t, b, backup, cmp)
 
     # With KASLR the backup's text delta is not 0: a write to events/enable
     # took the path that clears a buffer of the previous boot.
@@ -190,6 +175,32 @@ def run(t):
     t.expect(MARKER not in newboot.text, "boot_map still shows the crashed boot (its marker)")
     t.expect(MARKER in backup.text, "the backup does not show the crashed boot's marker")
 
+    check_trace_cmd(t, b, backup, cmp)
+    check_freed(t, b)
+    check_ftracetest(t, b)
+
+
+def check_takeover(t, b, backup, cmp):
+    """The boot CPU's part of each copy takes over its source's validation
+    (the source's line comes first, then one per copy); the other CPU's
+    part is validated in each copy when that CPU comes up."""
+    kept = [int(n) for n in re.findall(r"Ring buffer meta \[0\] (?:.* )?(\d+) events kept", b.console)]
+    taken = [int(n) for n in re.findall(
+        r"Ring buffer meta \[0\] (\d+) events kept, as validated in the buffer it was copied from", b.console)]
+    t.figure("copies_taken_over", len(taken))
+    t.expect(len(taken) == 3, "%d of 3 copies took over the source's validation of CPU 0" % len(taken))
+    t.expect(len(kept) == 4 and len(set(kept)) == 1,
+             "CPU 0 events kept by the source, then by each copy: %s" % kept)
+    for cpu in cmp:
+        stats = b.section("stats_cpu%d" % cpu)
+        m = re.search(r"^entries: (\d+)", stats, re.M)
+        t.expect(bool(m) and int(m.group(1)) == backup.count(cpu),
+                 "CPU %d: the backup's stats count %s entries, its trace shows %d events"
+                 % (cpu, m.group(1) if m else "no", backup.count(cpu)))
+
+
+def check_trace_cmd(t, b, backup, cmp):
+    """trace-cmd extract -B backup and report read what `trace` shows."""
     t.expect("extract-rc=0" in b.section("extract"), "trace-cmd extract -B backup failed: %s"
              % b.section("extract")[-500:])
     report = tracefile.Trace("\n".join(l for l in b.section("report").splitlines() if l.startswith("backup:")))
@@ -198,6 +209,9 @@ def run(t):
         t.expect(report.count(cpu) == backup.count(cpu), "CPU %d: trace-cmd report shows %d events, trace %d"
                  % (cpu, report.count(cpu), backup.count(cpu)))
 
+
+def check_freed(t, b):
+    """Once consumed, the instance goes and its copy's memory comes back."""
     t.expect(b.section("gone").strip() == "gone", "the backup instance is still there after trace-cmd consumed it")
     before, after = vmalloc_kb(b.section("vmalloc_before")), vmalloc_kb(b.section("vmalloc_after"))
     t.require(before is not None and after is not None, "no VmallocUsed figures")
@@ -210,6 +224,9 @@ def run(t):
     by_itself = bool(b.dmesg_lines(r"Tracing: backup instance backup is empty, removing it"))
     t.note("the backup went %s" % ("by itself" if by_itself else "by trace-cmd's rmdir"))
 
+
+def check_ftracetest(t, b):
+    """The series' own ftrace selftests of the backup instance pass."""
     out = b.section("ftracetest")
     results = re.findall(r"^\[\d+\] (Backup instance: [^\t\n]*?)\s*\[(\w+)\]", out, re.M)
     t.note("ftracetest: %s" % results)
