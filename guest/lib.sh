@@ -145,3 +145,13 @@ kexec_next() {
 tsc_mark() {
 	[ -z "${LASTBOOT_TSC:-}" ] || echo "lastboot-tsc stage$(stage) $1 $(lastboot-tsc)" >/dev/kmsg
 }
+
+# systemd_pstore [SOURCE ARCHIVE]: run Debian's systemd-pstore (packed by
+# the host with its libraries) as systemd-pstore.service runs it at boot:
+# it archives what /sys/fs/pstore holds to /var/lib/systemd/pstore
+# (Storage=external) and removes each file it archived from pstore
+# (Unlink=yes), or as /etc/systemd/pstore.conf says.  There is no journal
+# here: it logs to stderr (SYSTEMD_LOG_LEVEL=debug for more).
+systemd_pstore() {
+	SYSTEMD_LOG_TARGET=console /lib/systemd/systemd-pstore "$@"
+}

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Pack the guest initramfs: busybox-static, the guest scripts, and Debian's
-# trace-cmd and kexec binaries with the shared libraries they load, and the
-# helpers of make bench (a memcpy reference, a time stamp counter read) and
-# a non-blocking pipe drainer.
+# trace-cmd, kexec and systemd-pstore binaries with the shared libraries
+# they load, and the helpers of make bench (a memcpy reference, a time stamp
+# counter read) and a non-blocking pipe drainer.
 # Usage: build-initramfs.sh  -> prints the path of the cpio.gz
 . "$(dirname "$0")/lib.sh"
 need_packages "${HOST_PACKAGES[@]}"
 
 OUT=$CACHE/guest
 IMG=$OUT/base.cpio.gz
-BINS=(/usr/bin/trace-cmd /usr/sbin/kexec)
+# systemd-pstore (package systemd) archives /sys/fs/pstore as distributions
+# run it at boot; it loads libsystemd-shared from its RUNPATH,
+# /usr/lib/x86_64-linux-gnu/systemd, where ldd finds it and where it is
+# copied.
+BINS=(/usr/bin/trace-cmd /usr/sbin/kexec /lib/systemd/systemd-pstore)
 PLUGINS=/usr/lib/x86_64-linux-gnu/traceevent/plugins
 
 # The files of guest/ only: guest/kmemcpy is a module, built with each kernel.
@@ -27,6 +31,7 @@ cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$TOP/guest/init" "$root/init"
 install -m 0644 "$TOP/guest/lib.sh" "$root/lib/lastboot/lib.sh"
 for b in "${BINS[@]}"; do
+	mkdir -p "$root$(dirname "$b")"
 	cp "$b" "$root$b"
 	# Copy every library the dynamic loader resolves, at the same path.
 	ldd "$b" | awk '/=> \//{print $3} /^\t\/lib/{print $1}' | while read -r lib; do

@@ -171,6 +171,8 @@ need_packages() {
 	exec {lock}>&-
 }
 
+# systemd: for its systemd-pstore, packed into the guest initramfs.
 # shellcheck disable=SC2034 # for the scripts that source this file
 HOST_PACKAGES=(build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils zstd
-	ccache kmod qemu-system-x86 busybox-static trace-cmd kexec-tools python3 git rsync)
+	ccache kmod qemu-system-x86 busybox-static trace-cmd kexec-tools python3 git rsync
+	systemd)
