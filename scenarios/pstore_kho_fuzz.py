@@ -27,8 +27,6 @@ LASTBOOT_PSTORE_FUZZ_N (default 20) seeds from LASTBOOT_PSTORE_FUZZ_SEED
 import os
 import re
 
-import vm
-
 TITLE = "pstore over KHO: randomly damaged handovers are rejected once or read cleanly (KASAN/UBSAN)"
 CASES = [("7.3", "lastboot", "debug")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
