@@ -14,6 +14,11 @@ RECORD_CMDLINE = RESERVE + " trace_instance=boot_map@trace,sched,timer,irq"
 # shows is only what the crashed boot left.
 READ_CMDLINE = RESERVE + " trace_instance=boot_map@trace"
 
+# KHO sizes its scratch areas from what memblock reserved, twice over by
+# default, which with KASAN's shadow does not fit in the guests' 1 GiB:
+# the pstore cases on the KASAN build set them.
+KHO_SCRATCH_KASAN = "kho_scratch=16M,256M,16M"
+
 # The snapshot of what was recorded is taken with the instance paused, so
 # that it is exact; then recording goes on, the workload still running, until
 # the crash hits CPUs in the middle of writing events, as a real one does.

@@ -18,6 +18,8 @@ the case: it must never pass without booting the built-in backend."""
 import os
 import uuid
 
+import _common
+
 TITLE = "pstore over KHO: the built-in backend through a kexec chain, and pstore's backend slot"
 CASES = [("7.3", "lastboot", "debug")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
@@ -25,9 +27,7 @@ REQUIRES = {("7.3", "lastboot"): "F6"}
 P = "/sys/module/pstore_kho/parameters"
 BAD = "pstore_kho: ignoring malformed handover from the previous kernel: "
 RAMOOPS = "memmap=1M$0x3f000000 ramoops.mem_address=0x3f000000 ramoops.mem_size=0x100000"
-# KHO's default scratch areas do not fit beside KASAN's shadow in the
-# guest's 1 GiB (as in pstore_kho_fuzz).
-KHO = "kho=on kho_scratch=16M,256M,16M"
+KHO = "kho=on " + _common.KHO_SCRATCH_KASAN
 
 CHAIN = """
 s=$(stage)

@@ -27,6 +27,8 @@ LASTBOOT_PSTORE_FUZZ_N (default 20) seeds from LASTBOOT_PSTORE_FUZZ_SEED
 import os
 import re
 
+import _common
+
 TITLE = "pstore over KHO: randomly damaged handovers are rejected once or read cleanly (KASAN/UBSAN)"
 CASES = [("7.3", "lastboot", "debug")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
@@ -37,9 +39,7 @@ SEED = int(os.environ.get("LASTBOOT_PSTORE_FUZZ_SEED", "1"))
 PER = 25
 
 P = "/sys/module/pstore_kho/parameters"
-# KHO sizes its scratch areas from what memblock reserved, twice over by
-# default, which with KASAN's shadow does not fit in the guest's 1 GiB.
-SCRATCH = "kho_scratch=16M,256M,16M"
+SCRATCH = _common.KHO_SCRATCH_KASAN
 BAD = "pstore_kho: ignoring malformed handover from the previous kernel: "
 
 # Passed on the command line for a built-in backend (modprobe takes it

@@ -20,17 +20,17 @@ sanitizers."""
 
 import uuid
 
+import _common
+
 TITLE = "pstore over KHO: systemd-pstore archives the previous kernel's records and empties pstore"
 CASES = [("7.3", "lastboot", "debug")]
 REQUIRES = {("7.3", "lastboot"): "F6"}
 
 ARCHIVE = "/var/lib/systemd/pstore"
 P = "/sys/module/pstore_kho"
-# kho_scratch: KHO's default scratch areas do not fit beside KASAN's shadow
-# in the guest's 1 GiB.  The rings' sizes reach a built-in backend (or a
-# module, through modprobe) from the command line, which kexec_next passes
-# on.
-CMDLINE = "kho=on kho_scratch=16M,256M,16M pstore_kho.console_size=16384 pstore_kho.pmsg_size=4096"
+# The rings' sizes reach a built-in backend (or a module, through
+# modprobe) from the command line, which kexec_next passes on.
+CMDLINE = "kho=on %s pstore_kho.console_size=16384 pstore_kho.pmsg_size=4096" % _common.KHO_SCRATCH_KASAN
 
 STEP = """
 s=$(stage)

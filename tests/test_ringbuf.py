@@ -107,6 +107,16 @@ class _Layout:
     def synth(self, rng, **kw):
         return SynthCpu(self.nr, self.base, rng, **kw)
 
+    def consumed_four_pages(self):
+        """CPU 0 after a reader consumed four pages, without clearing them:
+        (its decoded buffer, its synthetic source)."""
+        rng = random.Random(8)
+        s = self.synth(rng)
+        fill(s, rng, 700, 7_000_000_000, abs_every=0, discard_every=0)
+        for _ in range(4):
+            s.consume(clear=False)
+        return self.parse([s, self.synth(rng)]).cpus[0], s
+
     def parse(self, cpus, **kw):
         return parse_region(bytes(synth_region(self.base, SMALL, cpus, **kw)), self.base)
 
@@ -299,12 +309,7 @@ class Region612Test(_Layout, unittest.TestCase):
     base = "6.12"
 
     def test_read_pages_are_not_rewound(self):
-        rng = random.Random(8)
-        s = self.synth(rng)
-        fill(s, rng, 700, 7_000_000_000, abs_every=0, discard_every=0)
-        for _ in range(4):
-            s.consume(clear=False)
-        c = self.parse([s, self.synth(rng)]).cpus[0]
+        c, s = self.consumed_four_pages()
         self.assertCpu(c, s)
         self.assertEqual(c.rewound, 0)
 
@@ -329,12 +334,7 @@ class Region73Test(_Layout, unittest.TestCase):
     base = "7.3"
 
     def test_read_pages_are_rewound(self):
-        rng = random.Random(8)
-        s = self.synth(rng)
-        fill(s, rng, 700, 7_000_000_000, abs_every=0, discard_every=0)
-        for _ in range(4):
-            s.consume(clear=False)
-        c = self.parse([s, self.synth(rng)]).cpus[0]
+        c, s = self.consumed_four_pages()
         # reader = the first page consumed, then the others, the last reader
         # before the head, then head .. commit
         self.assertCpu(c, s, order=s.readers[1:] + s.expected_order()[1:], rewound_all=True)
