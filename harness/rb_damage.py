@@ -11,6 +11,8 @@ destroyed, for the scenario to compare with what the next boot shows.
   overwritten from its middle event on;
 - damage_event_pid(), damage_event_field(): bytes inside one event's payload,
   every record header intact (event_format() reads the field offsets);
+- stamp_subbuf_later(): a sound sub-buffer whose header time stamp jumps
+  far ahead of its neighbours';
 - head_write(): the bytes that record another head page in a CPU's meta.
 """
 
@@ -113,6 +115,17 @@ def corrupt_event_in_subbuf(file_path, phys_addr, region, cpu, which, rng, poiso
             "size": len(data), "mode": "events",
             "events_before_damage": k,
             "events_destroyed": sb.nr_events - k, "timestamps": list(sb.timestamps[k:])}
+
+
+def stamp_subbuf_later(file_path, phys_addr, region, cpu, which, rng, ahead=1 << 40):
+    """Move the header time stamp of one sub-buffer `ahead` ns into the
+    future, its events left intact: a page out of time order, which the next
+    boot must drop alone and not take for the start of a newer run."""
+    c, sb = _pick(region, cpu, which, rng)
+    _write(file_path, phys_addr + sb.offset, struct.pack("<Q", sb.time_stamp + ahead))
+    return {"cpu": c.cpu, "index": sb.index, "ring_pos": c.subbufs.index(sb), "offset": sb.offset,
+            "mode": "later", "events_destroyed": sb.nr_events,
+            "events_before_damage": 0}
 
 
 def damage_event_pid(file_path, phys_addr, region, cpu, which, rng):
