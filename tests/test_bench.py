@@ -192,6 +192,11 @@ class ParserTest(unittest.TestCase):
         with self.assertRaises(kernels.Failed):
             bench_boot.kmemcpy_ms(KMEMCPY_OUT.split("\n", 1)[1])
 
+    def test_fill_step_drains_the_data_port_before_the_crash(self):
+        step = bench_boot.FILL_STEP
+        self.assertLess(step.index("emit fillstats"), step.index("stty -F /dev/ttyS1"))
+        self.assertLess(step.index("stty -F /dev/ttyS1"), step.index("crash"))
+
     def test_memcpy_and_tsc(self):
         text = "memcpy 524288 1629748\nmemcpy 524288 367650\nmemcpy 524288 497625\n"
         self.assertAlmostEqual(bench_boot.memcpy_ms(text), 0.497625)
