@@ -35,12 +35,15 @@ replaces their sections of BENCHMARKS.md and keeps the others.
 Environment: ROUNDS (default 5), SIZES (MiB, default "8 64 256"),
 ONLY (some of the figure names above), KERNELS (default
 "6.12-lastboot 6.12-stock 7.3-stock"), OUT (default BENCHMARKS.md),
-REPORT_ONLY=1 (rewrite OUT from the raw figures of the last run).
+REPORT_ONLY=1 (rewrite OUT from the raw figures of the last run),
+BENCH_ICOUNT (the -icount shift of figures 2 and 3, default 0; off: wall
+time), WRITE_ICOUNT (the same for figure 1, default off).
 
 This file is the command line, the order of the figures and the writing of
 OUT.  Each figure lives in the module of its job, with the steps its guests
 run, the parsers of what they print, its rounds and its section of the
-report (method, tables): bench_write.py (1), bench_boot.py (2, 3),
+report (method, tables): bench_write.py (1), bench_boot.py (2, 3; its
+report in bench_boot_report.py),
 bench_check.py (4, 6), bench_kho.py (5), bench_host.py (7, 8, 9);
 bench_stats.py holds the medians and intervals, bench_common.py what the
 figures share (rounds, guests, a section's opening).
@@ -55,7 +58,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kernels  # noqa: E402
 import paths  # noqa: E402
 import vm  # noqa: E402
-from bench_boot import bench_validate, report_backup, report_validate  # noqa: E402
+from bench_boot import bench_validate  # noqa: E402
+from bench_boot_report import report_backup, report_validate  # noqa: E402
 from bench_check import bench_check, bench_recovery, report_check, report_recovery  # noqa: E402
 from bench_common import ROUNDS, WORK, note  # noqa: E402
 from bench_host import bench_ccache, bench_firsttouch, bench_thp  # noqa: E402
@@ -71,11 +75,13 @@ HEADER = """# lastboot benchmarks
 
 Written by `make bench` (harness/bench.py); rerun it to reproduce, or
 `ONLY=<figure> make bench` to remeasure one figure (the other sections are
-kept; each says when it was measured). Guests run under QEMU TCG
-(`-accel tcg,thread=single`, 2 vCPUs) on the 2-core build machine: absolute
-times are emulated-CPU times and mean little; each figure is a ratio of two
-things measured in the same run, and medians over the rounds; the per-round
-figures follow each table. The validation and backup rounds interleave the
+kept; each says when it was measured). Guests run under QEMU TCG (`-accel
+tcg,thread=single`, 2 vCPUs) on the 2-core build machine: absolute times are
+emulated-CPU times and mean little; each figure is a ratio of two things
+measured in the same run, and medians over the rounds; the per-round figures
+follow each table. The guests of figures 2 and 3 run under QEMU's `-icount`
+(unless `BENCH_ICOUNT=off`): their spans count instructions, which the
+host's load does not change. The validation and backup rounds interleave the
 kernels (round 1: A B C, round 2: B C A, ...), so that each round compares
 them over the same minutes of the host; their headline figures carry a 95%
 bootstrap interval of the median, and a goal counts as met only when the

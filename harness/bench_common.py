@@ -13,6 +13,17 @@ ROUNDS = int(os.environ.get("ROUNDS", "5"))
 WORK = os.path.join(paths.CACHE, "bench")
 MEASURED = "_Measured %s, %d rounds._\n"
 
+# BENCH_ICOUNT=SHIFT runs the guests of figures 2 and 3 under QEMU's
+# -icount: their clocks advance 2^SHIFT ns per instruction executed, so
+# what they time is a count of instructions, whatever else the host runs.
+# "off": wall time (host-timed TCG), as before.
+BENCH_ICOUNT = os.environ.get("BENCH_ICOUNT", "0")
+
+
+def icount_shift(value: str = BENCH_ICOUNT):
+    """The -icount shift of figures 2 and 3, None for wall time."""
+    return None if value == "off" else int(value)
+
 
 def note(msg: str) -> None:
     print("[bench] " + msg, flush=True)

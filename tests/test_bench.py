@@ -20,11 +20,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "harness"))
 import bench  # noqa: E402
 import bench_boot  # noqa: E402
+import bench_boot_report  # noqa: E402
 import bench_common  # noqa: E402
 import bench_kho  # noqa: E402
 import bench_stats  # noqa: E402
 import bench_write  # noqa: E402
 import kernels  # noqa: E402
+import vm  # noqa: E402
 
 TITLES = ["## 1. Write fast path", "## 2. Boot-time validation", "## 3. Backup instance",
           "## 4. Recovery quality", "## 5. pstore over KHO", "## 6. The harness",
@@ -64,7 +66,7 @@ class ReportTest(unittest.TestCase):
             "| 18213 + 18128 | 18213 + 18128 |",
             "| 1 MiB | 7.3-stock | 5.5 | 0.8 | 6.3 | 8.6 | 0.2 / 0.1 | 0.3 | **3.72** | 5.62 | 2.82 "
             "| 18115 + 18106 | 18115 + 18106 |",
-            "| 1 MiB | 8.2 [2.3, 14.1] | 6.3 [4.5, 8.1] | 1.12 [0.51, 1.73] | **not met** |",
+            "| 1 MiB | 8.2 [2.3, 14.1] | 6.3 [4.5, 8.1] | 1.12 [0.51, 1.73] | 143.3% / 56.9% | **not met** |",
             "| 1 MiB | 6.12-lastboot | 4.7 | 4.4 | 3.2 / 0.3 | 0.6 | **1.47** | 1.38 | 16.76 | 7.58 |",
             "| 1 MiB | 7.3-stock | 8.4 | 8.4 | 2.9 / 0.4 | 0.6 | **2.92** | 2.92 | 23.69 | 14.91 |",
             "- 1 MiB 6.12-lastboot: 5.74 [0.52, 10.96] (not met)",
@@ -93,7 +95,37 @@ class ReportTest(unittest.TestCase):
         res = json.loads(json.dumps(self.full))
         res["write"]["icount"] = 3
         self.assertIn("advance 8 ns per instruction executed, so `avg` and `min` count", bench.report(res))
-        self.assertNotIn("-icount", bench.report(self.full))
+        self.assertNotIn("-icount shift=", bench.report(self.full))
+
+    def test_boot_figures_under_icount(self):
+        # Rounds of the same kernel alike, as -icount makes them: spans in
+        # millions of instructions (ms / 2^shift), to the microsecond.
+        res = json.loads(json.dumps(self.raw))
+        res["boot_icount"] = 1
+        for rows in res["validate"].values():
+            rows[1] = dict(rows[0])
+        text = bench.report(res)
+        self.assertIn("`-icount shift=1,sleep=off`: their clocks", text)
+        self.assertIn("advance 2 ns\nper instruction executed", text)
+        self.assertIn("the time stamps resolve 500\ninstructions", text)
+        self.assertNotIn("`prealloc=on`", text)
+        lines = text.splitlines()
+        for row in ("| 1 MiB | 7.043 [7.043, 7.043] | 4.061 [4.061, 4.061] | 1.73 [1.73, 1.73] | 0.0% / 0.0% "
+                    "| **not met** |",
+                    "| 1 MiB | 6.12-lastboot | 2.233 | 4.810 | 7.043 | 8.870 | 0.107 / 0.096 | 0.134 | **44.92** "
+                    "| 49.86 | 35.83 | 18213 + 18128 | 18213 + 18128 |",
+                    # ratios as on wall time: both spans scale alike
+                    "| 1 MiB | 6.12-lastboot | 2.356 | 2.219 | 1.608 / 0.141 | 0.311 | **1.47** | 1.38 | 16.76 | 7.58 |",
+                    "- 1 MiB 6.12-lastboot: 2.233/4.810/0.107/0.096/0.134, 2.233/4.810/0.107/0.096/0.134"):
+            self.assertIn(row, lines)
+        self.assertIn("| region | lastboot 6.12 (M instructions) | stock 7.3 (M instructions) |", text)
+
+    def test_units_and_spread(self):
+        self.assertEqual(bench_boot_report.units({}), ("ms", 1.0, "%.1f"))
+        self.assertEqual(bench_boot_report.units({"boot_icount": 0}), ("M instructions", 1.0, "%.3f"))
+        rows = bench_boot_report.scaled([{"cpu0_ms": 4.0, "kmemcpy_half_ms": [2.0, 1.0], "entries": [8]}], 4.0)
+        self.assertEqual(rows, [{"cpu0_ms": 1.0, "kmemcpy_half_ms": (0.5, 0.25), "entries": [8]}])
+        self.assertAlmostEqual(bench_boot_report.spread([99.0, 100.0, 101.0]), 2.0)
 
     def test_events_lost_on_a_clean_crash(self):
         res = json.loads(json.dumps(self.raw))
@@ -196,6 +228,14 @@ class ParserTest(unittest.TestCase):
         step = bench_boot.FILL_STEP
         self.assertLess(step.index("emit fillstats"), step.index("stty -F /dev/ttyS1"))
         self.assertLess(step.index("stty -F /dev/ttyS1"), step.index("crash"))
+
+    def test_icount_setting(self):
+        self.assertIsNone(bench_common.icount_shift("off"))
+        self.assertEqual(bench_common.icount_shift("0"), 0)
+        g = vm.Guest(tempfile.mkdtemp(), "bzImage", "initrd", icount=0)
+        self.assertEqual(g.qemu_args("s", "c", "d", "")[-2:], ["-icount", "shift=0,sleep=off"])
+        g = vm.Guest(tempfile.mkdtemp(), "bzImage", "initrd")
+        self.assertNotIn("-icount", g.qemu_args("s", "c", "d", ""))
 
     def test_memcpy_and_tsc(self):
         text = "memcpy 524288 1629748\nmemcpy 524288 367650\nmemcpy 524288 497625\n"
