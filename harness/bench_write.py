@@ -34,8 +34,10 @@ def parse_bm(text: str) -> dict:
 # wall time under TCG on a shared host resolves.  With WRITE_ICOUNT=SHIFT
 # the guests run under QEMU's -icount: their clocks advance 2^SHIFT ns per
 # instruction, so the benchmark's "ns" count instructions, whatever the
-# host's load (memory and cache costs are not modelled).  Not the default:
-# about one boot in four hung early in boot under -icount (QEMU 7.2).
+# host's load (memory and cache costs are not modelled).  The hangs seen
+# under -icount came with sleep=on, QEMU's default: with the benchmark
+# running, 4 boots of 6 stopped in the step; with sleep=off, which vm.py
+# sets, none of 20 did (docs/bench-notes.md).  Not the default yet.
 WRITE_ICOUNT = os.environ.get("WRITE_ICOUNT", "off")
 
 

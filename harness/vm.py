@@ -133,7 +133,9 @@ class Guest:
         # icount=SHIFT: the guest's clocks advance 2^SHIFT ns per instruction
         # executed (QEMU -icount), not with the host's time: a time measured
         # in the guest is then a count of instructions, which the load of
-        # the host does not change (make bench's write path).
+        # the host does not change (make bench).  sleep=off: an idle guest's
+        # clock jumps to its next timer; with sleep=on, QEMU's default, boots
+        # hung with a busy kernel thread (docs/bench-notes.md).
         self.icount = icount
         if prealloc:
             self.ram = "/dev/shm/lastboot-%d-%s.ram" % (os.getpid(), os.path.basename(workdir))
