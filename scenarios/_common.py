@@ -6,6 +6,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import ringbuf  # noqa: E402
 import tracefile  # noqa: E402
 
 RESERVE = "reserve_mem=8M:4096:trace"
@@ -121,3 +122,24 @@ def real_head(cpu, ahead=1):
     the oldest page of a wrapped ring, its real head."""
     ring = ring_slots(cpu)
     return ring[(ring.index(cpu.commit_index) + ahead) % len(ring)]
+
+
+def check_recorded_heads(t, g, crashed, strict):
+    """Decode the RAM image the crash left and compare each CPU's recorded
+    head with its real one (the page after the commit page of a wrapped
+    ring); with `strict`, a stale head fails the case.  Nothing in panic()
+    corrects the head, so this is what a crash that runs no kernel code
+    hands over.  Returns the number of stale heads."""
+    where = ringbuf.find_region(crashed.console)
+    t.require(where is not None, "the crashed boot did not print where the boot instance is mapped")
+    region = ringbuf.parse_region(g.read_phys(*where), t.base)
+    t.require(region.valid, "the crashed boot's region does not decode: %s" % region.reason)
+    stale = 0
+    for c in region.cpus:
+        head = real_head(c)
+        t.note("CPU %d: recorded head slot %d, real head %d" % (c.cpu, c.head_index, head))
+        if c.head_index != head:
+            stale += 1
+            t.expect(not strict, "CPU %d: the recorded head (slot %d) is not the real head (slot %d)"
+                     % (c.cpu, c.head_index, head))
+    return stale

@@ -20,7 +20,6 @@ import os
 import re
 
 import _common
-import ringbuf
 
 TITLE = "a buffer that wrapped many times comes back whole after a crash"
 CASES = [("6.12", "stock"), ("6.12", "lastboot"), ("7.3", "stock")]
@@ -55,28 +54,12 @@ def per_cpu(text, field):
             for m in re.finditer(r"cpu(\d+)/stats:%s: (\d+)" % field, text)}
 
 
-def check_heads(t, g, crashed):
-    """The head each CPU recorded, in the RAM image the crash left."""
-    addr, size = ringbuf.find_region(crashed.console)
-    region = ringbuf.parse_region(g.read_phys(addr, size), t.base)
-    t.require(region.valid, "the crashed boot's region does not decode: %s" % region.reason)
-    stale = 0
-    for c in region.cpus:
-        head = _common.real_head(c)
-        t.note("CPU %d: recorded head slot %d, real head %d" % (c.cpu, c.head_index, head))
-        if c.head_index != head:
-            stale += 1
-            t.expect(t.flavour != "lastboot", "CPU %d: the recorded head (slot %d) is not the real head "
-                     "(slot %d)" % (c.cpu, c.head_index, head))
-    t.figure("stale_heads", stale)
-
-
 def run(t):
     g = t.guest(smp=2, mem_mb=1280)
     b1 = g.boot(FILL_STEP.format(write_on=WRITE_ON), RESERVE, expect="panic", timeout=300)
     before, overrun = per_cpu(b1.section("before"), "entries"), per_cpu(b1.section("before"), "overrun")
     t.require(len(before) == g.smp, "no per-CPU figures before the crash: %r" % b1.section("before")[:200])
-    check_heads(t, g, b1)
+    t.figure("stale_heads", _common.check_recorded_heads(t, g, b1, strict=(t.flavour == "lastboot")))
     b2 = g.boot(READ_STEP, RESERVE, timeout=300)
     after = per_cpu(b2.section("after"), "entries")
     lost = 0
