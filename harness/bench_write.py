@@ -34,10 +34,11 @@ def parse_bm(text: str) -> dict:
 # wall time under TCG on a shared host resolves.  With WRITE_ICOUNT=SHIFT
 # the guests run under QEMU's -icount: their clocks advance 2^SHIFT ns per
 # instruction, so the benchmark's "ns" count instructions, whatever the
-# host's load (memory and cache costs are not modelled).  The hangs seen
-# under -icount came with sleep=on, QEMU's default: with the benchmark
-# running, 4 boots of 6 stopped in the step; with sleep=off, which vm.py
-# sets, none of 20 did (docs/bench-notes.md).  Not the default yet.
+# host's load (memory and cache costs are not modelled).  Not the
+# default: with the benchmark running 1 s per instance, about one boot in
+# three hung in the step under -icount, sleep=off too (QEMU stopped
+# running CPU 1 at a timer interrupt's entry while CPU 0 ran the
+# benchmark); none of 20 did at 3 s per instance (docs/bench-notes.md).
 WRITE_ICOUNT = os.environ.get("WRITE_ICOUNT", "off")
 
 

@@ -134,8 +134,8 @@ class Guest:
         # executed (QEMU -icount), not with the host's time: a time measured
         # in the guest is then a count of instructions, which the load of
         # the host does not change (make bench).  sleep=off: an idle guest's
-        # clock jumps to its next timer; with sleep=on, QEMU's default, boots
-        # hung with a busy kernel thread (docs/bench-notes.md).
+        # clock jumps to its next timer instead of waiting for the host's.
+        # A busy kernel thread can hang such a boot (docs/bench-notes.md).
         self.icount = icount
         if prealloc:
             self.ram = "/dev/shm/lastboot-%d-%s.ram" % (os.getpid(), os.path.basename(workdir))
