@@ -232,10 +232,11 @@ class ParserTest(unittest.TestCase):
     def test_icount_setting(self):
         self.assertIsNone(bench_common.icount_shift("off"))
         self.assertEqual(bench_common.icount_shift("0"), 0)
-        g = vm.Guest(tempfile.mkdtemp(), "bzImage", "initrd", icount=0)
-        self.assertEqual(g.qemu_args("s", "c", "d", "")[-2:], ["-icount", "shift=0,sleep=off"])
-        g = vm.Guest(tempfile.mkdtemp(), "bzImage", "initrd")
-        self.assertNotIn("-icount", g.qemu_args("s", "c", "d", ""))
+        with tempfile.TemporaryDirectory() as d:
+            g = vm.Guest(d, "bzImage", "initrd", icount=0)
+            self.assertEqual(g.qemu_args("s", "c", "d", "")[-2:], ["-icount", "shift=0,sleep=off"])
+            g = vm.Guest(d, "bzImage", "initrd")
+            self.assertNotIn("-icount", g.qemu_args("s", "c", "d", ""))
 
     def test_memcpy_and_tsc(self):
         text = "memcpy 524288 1629748\nmemcpy 524288 367650\nmemcpy 524288 497625\n"
